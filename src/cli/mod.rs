@@ -1,0 +1,100 @@
+//! Command-line types (clap) and nothing else: no I/O, no logic. Each noun has its own file.
+//! Handlers in `commands/` turn these into validated requests for the library.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::output::ColorChoice;
+
+pub mod config;
+
+const ABOUT: &str = "Run a small organisation's shared compute server and Cloudron, safely.";
+
+const LONG_ABOUT: &str = "\
+matelot provisions people's accounts on a shared compute server (over SSH) and a Cloudron \
+instance (over its REST API), runs and verifies backups, takes a verified restore point before \
+anything destructive, checks health, and keeps a journal of every change with a way to undo it.
+
+The Matomo rule: nothing destructive happens without a fresh, verified restore point, an explicit \
+confirmation, and a journal entry that says how to undo it.";
+
+const EXAMPLES: &str = "\
+Examples:
+  matelot config check                 validate the configuration
+  matelot config show --json           effective settings and where each came from
+  matelot journal list --since 7d      what was changed in the last week
+  matelot completions bash > /etc/bash_completion.d/matelot
+
+Exit codes: 0 done, 1 failed, 2 usage or configuration error, 3 refused or declined (nothing
+changed), 4 partly applied (see the journal), 75 another matelot run holds the lock.";
+
+/// The whole command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "matelot",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = EXAMPLES,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Configuration file (default: ./matelot.toml, then the user's and the system's config);
+    /// also MATELOT_CONFIG
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// State directory for the journal, lock and known hosts; also MATELOT_STATE_DIR
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Print exactly one JSON document on stdout
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Only warnings and errors on stderr
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// More detail on stderr
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// When to use colour (NO_COLOR and TERM=dumb are honoured with auto)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+    /// Never prompt; a question that needs an answer becomes an error
+    #[arg(long, global = true)]
+    pub no_input: bool,
+    /// Gather facts and print the plan, change nothing (mutating commands)
+    #[arg(long, global = true)]
+    pub check: bool,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate or show the configuration
+    #[command(subcommand)]
+    Config(config::ConfigCmd),
+    /// Print a shell completion script
+    #[command(
+        after_help = "Examples:\n  matelot completions bash > /etc/bash_completion.d/matelot\n  matelot completions zsh > \"${fpath[1]}/_matelot\"\n  matelot completions fish > ~/.config/fish/completions/matelot.fish"
+    )]
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on stdout
+    #[command(
+        after_help = "Examples:\n  matelot man > /usr/local/share/man/man1/matelot.1\n  matelot man | man -l -"
+    )]
+    Man,
+}

@@ -1,0 +1,1 @@
+//! Applying plans: the guard (confirmation, restore points), progress and journal bookkeeping.

@@ -1,0 +1,1 @@
+//! The lab: a Cloudron emulator and sandboxed compute hosts, for tests and rehearsal.

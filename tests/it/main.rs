@@ -1,0 +1,6 @@
+//! One integration target over the real `matelot` binary: a module per noun, each test a
+//! specification written with the small builder in `support`.
+
+mod support;
+
+mod cli;
