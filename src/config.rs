@@ -193,10 +193,19 @@ pub struct Overrides {
 impl Config {
     /// Load and validate the configuration from all sources.
     pub fn load(overrides: &Overrides) -> Result<Config> {
-        let _ = overrides;
-        Err(Error::Config(vec![
-            "configuration loading is not built yet".into(),
-        ]))
+        // Interim loader: defaults plus the state directory. The full loader replaces this.
+        let mut cfg = Config::default();
+        if let Some(dir) = overrides
+            .state_dir
+            .clone()
+            .or_else(|| std::env::var_os("MATELOT_STATE_DIR").map(PathBuf::from))
+        {
+            cfg.state.dir = expand_tilde(&dir);
+        }
+        if cfg.state.dir.as_os_str().is_empty() {
+            return Err(Error::Config(vec!["state directory is empty".into()]));
+        }
+        Ok(cfg)
     }
 
     /// The journal database path.
