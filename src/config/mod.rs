@@ -1,12 +1,13 @@
 //! Configuration: one TOML file describes the estate (Cloudron, compute hosts, backups, health).
 //!
-//! Sources, highest precedence first: flags > environment > `--config`/`MATELOT_CONFIG` >
-//! `./matelot.toml` > the user's XDG config > `/etc/matelot/config.toml`. Secrets are never
-//! inline: they come from files or the environment and are held as [`SecretString`], whose
-//! `Debug` redacts. Parsing and validation are separate from use: a `Config` is always valid.
-//!
-//! (Skeleton: the full loader with origins, multi-problem reports and `config show` is being
-//! completed in the Foundation issue.)
+//! Sources, highest precedence first: flags > environment > the one configuration file >
+//! defaults. Exactly one file is read: `--config`/`MATELOT_CONFIG`, else the first that exists
+//! of `./matelot.toml`, the user's XDG config, `/etc/matelot/config.toml` (`sources.rs`). The
+//! file is checked against the schema with every problem reported at once (`schema.rs` over the
+//! span-aware walker in `walk.rs`), then merged with the environment and flags (`resolve.rs`).
+//! Secrets are never inline: they come from files or the environment and are held as
+//! [`SecretString`], whose `Debug` redacts. A `Config` is always valid; `show.rs` lists its
+//! effective values and their origins for `matelot config show`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,14 +18,52 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 
+mod resolve;
+pub mod schema;
+pub mod show;
+pub mod sources;
+pub mod walk;
+
+pub use sources::{Candidate, Environment};
+
+/// Defaults of the settings that have one (documented in docs/config.md).
+pub mod defaults {
+    use std::time::Duration;
+
+    use super::Keep;
+
+    pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+    pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+    pub const TASK_TIMEOUT: Duration = Duration::from_secs(3600);
+    pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(3600);
+    pub const PORT: u16 = 22;
+    pub const USER: &str = "root";
+    pub const MIN_UID: u32 = 1000;
+
+    pub fn backup_paths() -> Vec<String> {
+        vec!["/home".to_string()]
+    }
+
+    pub fn keep() -> Keep {
+        Keep {
+            daily: Some(7),
+            weekly: Some(4),
+            monthly: Some(6),
+            yearly: None,
+        }
+    }
+}
+
 /// Where a value came from, for `config show`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Origin {
     Default,
     File { path: PathBuf, line: usize },
     Env { var: String },
     Flag { flag: String },
+    /// Read from a file (a secret) whose path was given at `named_by`.
+    ReadFrom { path: PathBuf, named_by: Box<Origin> },
 }
 
 impl std::fmt::Display for Origin {
@@ -34,6 +73,9 @@ impl std::fmt::Display for Origin {
             Origin::File { path, line } => write!(f, "{}:{line}", path.display()),
             Origin::Env { var } => write!(f, "env {var}"),
             Origin::Flag { flag } => write!(f, "flag {flag}"),
+            Origin::ReadFrom { path, named_by } => {
+                write!(f, "{} (named by {named_by})", path.display())
+            }
         }
     }
 }
@@ -63,6 +105,10 @@ pub struct Config {
     pub health: HealthConfig,
     pub guard: GuardConfig,
     pub state: StateConfig,
+    /// Where each value that is not a default came from, by dotted key (`cloudron.url`).
+    pub origins: BTreeMap<String, Origin>,
+    /// Things that work but deserve attention (a token file others can read, ...).
+    pub warnings: Vec<String>,
 }
 
 /// `[cloudron]`
@@ -102,6 +148,39 @@ pub struct ComputeHost {
     pub min_uid: u32,
 }
 
+impl CloudronConfig {
+    /// A Cloudron at `url` with every other setting at its default (for tests and the lab).
+    pub fn new(url: url::Url) -> Self {
+        CloudronConfig {
+            url,
+            token: None,
+            ca_file: None,
+            protect: Vec::new(),
+            connect_timeout: defaults::CONNECT_TIMEOUT,
+            request_timeout: defaults::REQUEST_TIMEOUT,
+            task_timeout: defaults::TASK_TIMEOUT,
+        }
+    }
+}
+
+impl ComputeHost {
+    /// A host `name` at address `host` with every other setting at its default.
+    pub fn new(name: impl Into<String>, host: impl Into<String>) -> Self {
+        ComputeHost {
+            name: name.into(),
+            host: host.into(),
+            port: defaults::PORT,
+            user: defaults::USER.to_string(),
+            identity: None,
+            known_hosts: None,
+            sudo: false,
+            connect_timeout: defaults::CONNECT_TIMEOUT,
+            command_timeout: defaults::COMMAND_TIMEOUT,
+            min_uid: defaults::MIN_UID,
+        }
+    }
+}
+
 /// `[backup]`
 #[derive(Debug, Clone, Default)]
 pub struct BackupConfig {
@@ -138,8 +217,8 @@ pub struct HealthConfig {
 impl Default for HealthConfig {
     fn default() -> Self {
         HealthConfig {
-            disk_warn: 80,
-            disk_crit: 90,
+            disk_warn: schema::DISK_WARN,
+            disk_crit: schema::DISK_CRIT,
             backup_max_age: Duration::from_secs(26 * 3600),
         }
     }
@@ -191,21 +270,10 @@ pub struct Overrides {
 }
 
 impl Config {
-    /// Load and validate the configuration from all sources.
+    /// Load and validate the configuration from all sources (the process environment).
     pub fn load(overrides: &Overrides) -> Result<Config> {
-        // Interim loader: defaults plus the state directory. The full loader replaces this.
-        let mut cfg = Config::default();
-        if let Some(dir) = overrides
-            .state_dir
-            .clone()
-            .or_else(|| std::env::var_os("MATELOT_STATE_DIR").map(PathBuf::from))
-        {
-            cfg.state.dir = expand_tilde(&dir);
-        }
-        if cfg.state.dir.as_os_str().is_empty() {
-            return Err(Error::Config(vec!["state directory is empty".into()]));
-        }
-        Ok(cfg)
+        let env = Environment::from_process().map_err(|e| Error::Config(vec![e]))?;
+        load_from(&env, overrides).into_result()
     }
 
     /// The journal database path.
@@ -221,6 +289,75 @@ impl Config {
     /// matelot's own known_hosts file.
     pub fn known_hosts_path(&self) -> PathBuf {
         self.state.dir.join("known_hosts")
+    }
+}
+
+/// The outcome of loading: the file chosen (if any), and either a valid configuration or
+/// every problem found. Warnings are kept in both cases.
+#[derive(Debug)]
+pub struct Loaded {
+    pub file: Option<PathBuf>,
+    pub config: Option<Config>,
+    pub problems: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+impl Loaded {
+    /// The configuration, or `Error::Config` with every problem.
+    pub fn into_result(self) -> Result<Config> {
+        match self.config {
+            Some(c) if self.problems.is_empty() => Ok(c),
+            _ => Err(Error::Config(self.problems)),
+        }
+    }
+}
+
+/// Load from a captured environment: choose the file, check it, merge the environment and the
+/// flags, read the token. Never stops at the first problem.
+pub fn load_from(env: &Environment, overrides: &Overrides) -> Loaded {
+    let mut problems = Vec::new();
+    let chosen = sources::candidates(env, overrides.config_file.as_deref())
+        .and_then(|c| sources::select(&c));
+    let chosen = match chosen {
+        Ok(c) => c,
+        Err(e) => {
+            return Loaded {
+                file: None,
+                config: None,
+                problems: vec![e],
+                warnings: Vec::new(),
+            };
+        }
+    };
+    let mut settings = schema::FileSettings::default();
+    if let Some(c) = &chosen {
+        match std::fs::read_to_string(&c.abs) {
+            Ok(text) => match schema::parse(&text, &c.path, c.dir(), env.home.as_deref()) {
+                Ok((s, p)) => {
+                    settings = s;
+                    problems.extend(p);
+                }
+                Err(syntax) => {
+                    return Loaded {
+                        file: Some(c.path.clone()),
+                        config: None,
+                        problems: syntax,
+                        warnings: Vec::new(),
+                    };
+                }
+            },
+            Err(e) => problems.push(format!("{}: cannot read: {e}", c.path.display())),
+        }
+    }
+    let file = chosen.map(|c| c.path);
+    let mut r = resolve::Resolver::new(env);
+    let config = r.resolve(file.as_deref(), settings, overrides);
+    problems.append(&mut r.problems);
+    Loaded {
+        file,
+        config: problems.is_empty().then_some(config),
+        problems,
+        warnings: r.warnings,
     }
 }
 

@@ -1,0 +1,3 @@
+//! Table-driven tests of the schema: each case is a file and the exact problems it yields.
+
+use super::*;
