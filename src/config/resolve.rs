@@ -432,3 +432,7 @@ fn check_ca_file(path: &Path) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "resolve_tests.rs"]
+mod tests;

@@ -368,7 +368,7 @@ pub fn suggest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
     let key_n = norm(key);
     let mut best: Option<(usize, &'a str)> = None;
     for k in known {
-        let d = levenshtein(&key_n, &norm(k));
+        let d = edit_distance(&key_n, &norm(k));
         if best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, k));
         }
@@ -378,18 +378,30 @@ pub fn suggest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
     (d <= 2.min(len / 2) || d * 3 <= len).then_some(k)
 }
 
-fn levenshtein(a: &str, b: &str) -> usize {
+/// Edit distance counting a swap of two neighbours as one edit (optimal string alignment).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
     }
-    prev[b.len()]
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 #[cfg(test)]
@@ -406,6 +418,8 @@ mod tests {
             ("uri", Some("url")),
             ("protcet", Some("protect")),
             ("task_timout", Some("task_timeout")),
+            ("utl", Some("url")),
+            ("prtoect", Some("protect")),
             ("colour", None),
             ("x", None),
         ];
@@ -421,7 +435,7 @@ mod tests {
         assert_eq!(doc.loc(0).to_string(), "f.toml:1:1");
         assert_eq!(doc.loc(6).to_string(), "f.toml:2:1");
         let c = text.find(" c").map(|i| i + 1).unwrap_or_default();
-        assert_eq!(doc.loc(c).to_string(), "f.toml:2:10");
+        assert_eq!(doc.loc(c).to_string(), "f.toml:2:9");
         assert_eq!(doc.loc(10_000).line, 3);
     }
 
