@@ -269,7 +269,11 @@ impl LineProgress {
     }
 
     fn emit(&self, pos: u64, len: u64, msg: &str) {
-        stderr_line(format_args!("{} {}: {pos}/{len} {msg}", timestamp(), self.what));
+        stderr_line(format_args!(
+            "{} {}: {pos}/{len} {msg}",
+            timestamp(),
+            self.what
+        ));
     }
 }
 

@@ -59,11 +59,21 @@ pub mod defaults {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Origin {
     Default,
-    File { path: PathBuf, line: usize },
-    Env { var: String },
-    Flag { flag: String },
+    File {
+        path: PathBuf,
+        line: usize,
+    },
+    Env {
+        var: String,
+    },
+    Flag {
+        flag: String,
+    },
     /// Read from a file (a secret) whose path was given at `named_by`.
-    ReadFrom { path: PathBuf, named_by: Box<Origin> },
+    ReadFrom {
+        path: PathBuf,
+        named_by: Box<Origin>,
+    },
 }
 
 impl std::fmt::Display for Origin {

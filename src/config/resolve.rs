@@ -111,7 +111,11 @@ impl<'a> Resolver<'a> {
             ),
         };
         let guard = GuardConfig {
-            preserve: self.pick("guard.preserve", guard_preserve, GuardConfig::default().preserve),
+            preserve: self.pick(
+                "guard.preserve",
+                guard_preserve,
+                GuardConfig::default().preserve,
+            ),
         };
         let state = self.state(state_dir, overrides);
         Config {
@@ -211,13 +215,14 @@ impl<'a> Resolver<'a> {
             "cloudron.url",
             vec![env_url.map(|u| Given::env(u, var::CLOUDRON_URL)), f_url],
         );
-        if url.is_none() && !env_url_set {
-            if let Some(at) = missing_url_at {
-                self.problems.push(format!(
-                    "{at}: [cloudron] has no url; add url = \"https://my.example.org\" or set {}",
-                    var::CLOUDRON_URL
-                ));
-            }
+        if url.is_none()
+            && !env_url_set
+            && let Some(at) = missing_url_at
+        {
+            self.problems.push(format!(
+                "{at}: [cloudron] has no url; add url = \"https://my.example.org\" or set {}",
+                var::CLOUDRON_URL
+            ));
         }
         let token = match env_token {
             Some(t) => {
@@ -284,7 +289,8 @@ impl<'a> Resolver<'a> {
         let token = match check_token_text(secrecy::ExposeSecret::expose_secret(&text)) {
             Ok(t) => SecretString::from(t.to_string()),
             Err(e) => {
-                self.problems.push(format!("{}: token file {path} {e}", tf.label));
+                self.problems
+                    .push(format!("{}: token file {path} {e}", tf.label));
                 return None;
             }
         };
@@ -419,8 +425,8 @@ pub fn loose_mode_message(path: &Path, mode: u32) -> Option<String> {
 
 /// A CA file must exist and hold at least one PEM certificate.
 fn check_ca_file(path: &Path) -> Result<(), String> {
-    let data = std::fs::read(path)
-        .map_err(|e| format!("cannot read CA file {}: {e}", path.display()))?;
+    let data =
+        std::fs::read(path).map_err(|e| format!("cannot read CA file {}: {e}", path.display()))?;
     let certs = rustls_pemfile::certs(&mut data.as_slice())
         .filter(Result::is_ok)
         .count();

@@ -100,7 +100,10 @@ fn the_environment_overrides_the_file_and_the_flag_overrides_both() {
     let cfg = ok(d.load(&env, &Overrides::default()));
     let c = cfg.cloudron.as_ref().unwrap();
     assert_eq!(c.url.as_str(), "https://env.example.org/");
-    assert_eq!(c.token.as_ref().unwrap().value.expose_secret(), "tok-env-file");
+    assert_eq!(
+        c.token.as_ref().unwrap().value.expose_secret(),
+        "tok-env-file"
+    );
     assert_eq!(cfg.state.dir, d.path().join("env-state"));
     assert_eq!(
         cfg.origins["cloudron.url"],
@@ -154,7 +157,10 @@ fn token_file_problems_and_warnings() {
     );
     d.write("t", "\n \n", 0o600);
     let l = d.load(&d.env(), &Overrides::default());
-    assert!(l.problems[0].ends_with("t is empty; write the API token in it"), "{l:?}");
+    assert!(
+        l.problems[0].ends_with("t is empty; write the API token in it"),
+        "{l:?}"
+    );
     d.write("t", "two\nlines", 0o600);
     let l = d.load(&d.env(), &Overrides::default());
     assert!(l.problems[0].ends_with("must hold the token alone, on one line"));
@@ -238,13 +244,18 @@ fn compute_defaults_and_the_sudo_warning() {
     );
     let cfg = ok(d.load(&d.env(), &Overrides::default()));
     let a = &cfg.compute["a"];
-    assert_eq!((a.port, a.user.as_str(), a.sudo, a.min_uid), (22, "root", false, 1000));
+    assert_eq!(
+        (a.port, a.user.as_str(), a.sudo, a.min_uid),
+        (22, "root", false, 1000)
+    );
     assert_eq!(a.command_timeout, defaults::COMMAND_TIMEOUT);
     assert_eq!(a.name, "a");
     assert_eq!(
         cfg.warnings,
-        ["compute.b: user admin is not root and sudo is false; account and backup changes will \
-          fail (set sudo = true)"]
+        [
+            "compute.b: user admin is not root and sudo is false; account and backup changes will \
+          fail (set sudo = true)"
+        ]
     );
 }
 

@@ -183,8 +183,10 @@ impl Walker<'_> {
                  put it in a file named by token_file (chmod 600) or set MATELOT_CLOUDRON_TOKEN",
             );
         }
-        let url = self.doc.string(s, "url").and_then(|u| {
-            match parse_cloudron_url(&u.value) {
+        let url = self
+            .doc
+            .string(s, "url")
+            .and_then(|u| match parse_cloudron_url(&u.value) {
                 Ok(url) => Some(Located {
                     value: url,
                     loc: u.loc,
@@ -194,8 +196,7 @@ impl Walker<'_> {
                     self.doc.problem(&v.span(), format!("cloudron.url: {e}"));
                     None
                 }
-            }
-        });
+            });
         self.out.cloudron = Some(FileCloudron {
             at: self.doc.loc(s.span.start),
             has_url_key: self.doc.entry(s, "url").is_some(),
@@ -255,10 +256,12 @@ impl Walker<'_> {
             value: u16::try_from(p.value).unwrap_or(22), // in 1..=65535, checked just above
             loc: p.loc,
         });
-        let min_uid = d.integer(s, "min_uid", 0, i64::from(u32::MAX)).map(|p| Located {
-            value: u32::try_from(p.value).unwrap_or(1000), // in range, checked just above
-            loc: p.loc,
-        });
+        let min_uid = d
+            .integer(s, "min_uid", 0, i64::from(u32::MAX))
+            .map(|p| Located {
+                value: u32::try_from(p.value).unwrap_or(1000), // in range, checked just above
+                loc: p.loc,
+            });
         let out = FileCompute {
             host: host.clone().unwrap_or(Located {
                 value: String::new(),
@@ -299,7 +302,12 @@ impl Walker<'_> {
         let paths = d.strings(s, "paths");
         if let Some(p) = &paths {
             if p.value.is_empty() {
-                problem_at(d, s, "paths", "backup.compute.paths: list at least one path");
+                problem_at(
+                    d,
+                    s,
+                    "paths",
+                    "backup.compute.paths: list at least one path",
+                );
             }
             for (i, path) in p.value.iter().enumerate() {
                 if !path.starts_with('/') {
@@ -310,7 +318,7 @@ impl Walker<'_> {
                 }
             }
         }
-        let keep = d.section(s, "keep").and_then(|k| {
+        let keep = d.section(s, "keep").map(|k| {
             d.unknown_keys(&k, KEEP, &[]);
             let mut get = |key: &str| {
                 d.integer(&k, key, 0, i64::from(u32::MAX))
@@ -329,12 +337,15 @@ impl Walker<'_> {
                      (without a rule, pruning would keep nothing)",
                 );
             }
-            Some(Located {
+            Located {
                 value: keep,
                 loc: d.loc(k.span.start),
-            })
+            }
         });
-        for (key, v) in [("repository", &repository), ("password_file", &password_file)] {
+        for (key, v) in [
+            ("repository", &repository),
+            ("password_file", &password_file),
+        ] {
             if v.is_none() && d.entry(s, key).is_none() {
                 d.problem(&s.span, format!("backup.compute: missing key `{key}`"));
             }
@@ -397,9 +408,11 @@ pub fn parse_cloudron_url(raw: &str) -> Result<url::Url, String> {
     };
     let mut url = url::Url::parse(&full).map_err(|e| format!("not a valid URL ({e})"))?;
     if !url.username().is_empty() || url.password().is_some() {
-        return Err("must not contain a user name or password; the token goes in token_file or \
+        return Err(
+            "must not contain a user name or password; the token goes in token_file or \
                     MATELOT_CLOUDRON_TOKEN"
-            .into());
+                .into(),
+        );
     }
     let loopback = match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -411,9 +424,11 @@ pub fn parse_cloudron_url(raw: &str) -> Result<url::Url, String> {
         "https" => {}
         "http" if loopback => {}
         "http" => {
-            return Err("http:// is only allowed for a loopback host (127.0.0.1, ::1, \
+            return Err(
+                "http:// is only allowed for a loopback host (127.0.0.1, ::1, \
                         localhost); use https://"
-                .into());
+                    .into(),
+            );
         }
         other => return Err(format!("unsupported scheme {other}://; use https://")),
     }
@@ -434,16 +449,21 @@ pub fn parse_cloudron_url(raw: &str) -> Result<url::Url, String> {
 
 /// A compute host's name in the configuration (`[compute.NAME]`), used on the command line.
 pub fn check_host_name(name: &str) -> Result<(), String> {
-    let ok_start = name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let ok_start = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric());
     let ok_chars = name
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if ok_start && ok_chars {
         Ok(())
     } else {
-        Err("a host name in [compute.NAME] uses letters, digits, '-', '_' and '.', \
+        Err(
+            "a host name in [compute.NAME] uses letters, digits, '-', '_' and '.', \
              starting with a letter or digit"
-            .into())
+                .into(),
+        )
     }
 }
 
@@ -459,7 +479,8 @@ pub fn check_host(host: &str) -> Result<(), String> {
     let labels_ok = bare.split('.').all(|l| {
         !l.is_empty()
             && !l.starts_with('-')
-            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            && l.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     });
     if labels_ok && bare.len() <= 253 {
         Ok(())

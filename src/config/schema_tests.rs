@@ -181,7 +181,10 @@ fn each_invalid_value_is_reported_where_it_is() {
             "[clodron]\nurl = \"https://c.example.org\"",
             "m.toml:1:2: unknown key `clodron` at the top level; did you mean `cloudron`?",
         ),
-        ("state = 3", "m.toml:1:9: state: expected a table, found an integer"),
+        (
+            "state = 3",
+            "m.toml:1:9: state: expected a table, found an integer",
+        ),
         (
             "a = ",
             "m.toml:1:5: invalid TOML: string values must be quoted, expected literal string",
@@ -285,7 +288,10 @@ dir = \"state\"
     let b = f.backup_compute.unwrap();
     assert_eq!(b.paths.unwrap().value, ["/home", "/srv"]);
     let keep = b.keep.unwrap().value;
-    assert_eq!((keep.daily, keep.weekly, keep.yearly), (Some(7), None, Some(2)));
+    assert_eq!(
+        (keep.daily, keep.weekly, keep.yearly),
+        (Some(7), None, Some(2))
+    );
     assert_eq!(f.health.disk_warn.map(|w| w.value), Some(70));
     assert!(f.health.disk_crit.is_none());
     assert_eq!(f.state_dir.unwrap().value, Path::new("/etc/matelot/state"));
@@ -309,16 +315,31 @@ fn cloudron_urls_are_normalised() {
         ("http://localhost:3000", "http://localhost:3000/"),
     ];
     for (raw, want) in ok {
-        assert_eq!(parse_cloudron_url(raw).map(|u| u.to_string()), Ok(want.into()));
+        assert_eq!(
+            parse_cloudron_url(raw).map(|u| u.to_string()),
+            Ok(want.into())
+        );
     }
-    for bad in ["http://10.0.0.1", "https://a/b", "https://a/#x", "mailto:x@y"] {
+    for bad in [
+        "http://10.0.0.1",
+        "https://a/b",
+        "https://a/#x",
+        "mailto:x@y",
+    ] {
         assert!(parse_cloudron_url(bad).is_err(), "{bad}");
     }
 }
 
 #[test]
 fn hosts_and_users_are_checked() {
-    for ok in ["calcul", "calcul.example.org", "10.0.0.1", "::1", "[::1]", "a-b_c"] {
+    for ok in [
+        "calcul",
+        "calcul.example.org",
+        "10.0.0.1",
+        "::1",
+        "[::1]",
+        "a-b_c",
+    ] {
         assert_eq!(check_host(ok), Ok(()), "{ok}");
     }
     for bad in ["", "-oProxyCommand", "a b", "a..b", "a;b", "x/y"] {

@@ -23,7 +23,10 @@ pub struct Setting {
 
 /// Every effective setting, in a stable order (sections as in docs/config.md).
 pub fn settings(cfg: &Config) -> Vec<Setting> {
-    let mut rows = Rows { cfg, out: Vec::new() };
+    let mut rows = Rows {
+        cfg,
+        out: Vec::new(),
+    };
     match &cfg.cloudron {
         None => rows.push("cloudron", Value::Null),
         Some(c) => {
@@ -47,7 +50,10 @@ pub fn settings(cfg: &Config) -> Vec<Setting> {
         rows.push(&k("user"), json!(h.user));
         rows.push(&k("sudo"), json!(h.sudo));
         rows.push(&k("identity"), path_value(h.identity.as_deref()));
-        let known = h.known_hosts.clone().unwrap_or_else(|| cfg.known_hosts_path());
+        let known = h
+            .known_hosts
+            .clone()
+            .unwrap_or_else(|| cfg.known_hosts_path());
         rows.push(&k("known_hosts"), path_value(Some(&known)));
         rows.push(&k("connect_timeout"), dur(h.connect_timeout));
         rows.push(&k("command_timeout"), dur(h.command_timeout));
@@ -59,8 +65,17 @@ pub fn settings(cfg: &Config) -> Vec<Setting> {
             rows.push("backup.compute.repository", json!(b.repository));
             rows.push("backup.compute.password_file", json!(b.password_file));
             rows.push("backup.compute.paths", json!(b.paths));
-            let keep = serde_json::to_value(&b.keep).unwrap_or(Value::Null);
-            rows.push("backup.compute.keep", keep);
+            // The keep table is given (or defaulted) as a whole: one origin for its four rules.
+            let k = &b.keep;
+            for (rule, n) in [
+                ("daily", k.daily),
+                ("weekly", k.weekly),
+                ("monthly", k.monthly),
+                ("yearly", k.yearly),
+            ] {
+                let key = format!("backup.compute.keep.{rule}");
+                rows.push_as(&key, "backup.compute.keep", json!(n));
+            }
         }
     }
     rows.push("health.disk.warn", json!(cfg.health.disk_warn));
@@ -78,10 +93,15 @@ struct Rows<'a> {
 
 impl Rows<'_> {
     fn push(&mut self, key: &str, value: Value) {
+        self.push_as(key, key, value);
+    }
+
+    /// A row whose origin is recorded under another key.
+    fn push_as(&mut self, key: &str, origin_key: &str, value: Value) {
         let origin = self
             .cfg
             .origins
-            .get(key)
+            .get(origin_key)
             .cloned()
             .unwrap_or(Origin::Default);
         self.out.push(Setting {
@@ -106,8 +126,13 @@ pub fn format_duration(d: Duration) -> String {
     if ms == 0 {
         return "0s".into();
     }
-    for (unit, size) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)] {
-        if ms % size == 0 {
+    for (unit, size) in [
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1000),
+    ] {
+        if ms.is_multiple_of(size) {
             return format!("{}{unit}", ms / size);
         }
     }
@@ -120,13 +145,11 @@ pub fn render_value(v: &Value) -> String {
         Value::Null => "-".into(),
         Value::String(s) => s.clone(),
         Value::Array(items) if items.is_empty() => "[]".into(),
-        Value::Array(items) => items.iter().map(render_value).collect::<Vec<_>>().join(", "),
-        Value::Object(map) => map
+        Value::Array(items) => items
             .iter()
-            .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| format!("{k}={}", render_value(v)))
+            .map(render_value)
             .collect::<Vec<_>>()
-            .join(" "),
+            .join(", "),
         other => other.to_string(),
     }
 }
@@ -155,7 +178,6 @@ mod tests {
         assert_eq!(render_value(&json!(null)), "-");
         assert_eq!(render_value(&json!(["a", "b"])), "a, b");
         assert_eq!(render_value(&json!([])), "[]");
-        assert_eq!(render_value(&json!({"daily": 7, "yearly": null})), "daily=7");
         assert_eq!(render_value(&json!(22)), "22");
         assert_eq!(render_value(&json!(true)), "true");
     }

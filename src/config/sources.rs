@@ -130,7 +130,9 @@ impl Candidate {
 pub fn candidates(env: &Environment, flag: Option<&Path>) -> Result<Vec<Candidate>, String> {
     let explicit = match flag {
         Some(p) => Some((p.to_path_buf(), "--config")),
-        None => env.var(var::CONFIG)?.map(|p| (PathBuf::from(p), var::CONFIG)),
+        None => env
+            .var(var::CONFIG)?
+            .map(|p| (PathBuf::from(p), var::CONFIG)),
     };
     if let Some((path, why)) = explicit {
         let abs = env.cwd.join(&path);
