@@ -226,6 +226,7 @@ impl<'a> Resolver<'a> {
                 var::CLOUDRON_URL
             ));
         }
+        let mut token_named = env_token.is_some();
         let token = match env_token {
             Some(t) => match check_token_text(&t) {
                 Ok(t) => {
@@ -245,10 +246,12 @@ impl<'a> Resolver<'a> {
             },
             None => {
                 let tf = self.first("cloudron.token_file", vec![env_token_file, f_token_file]);
+                token_named = tf.is_some();
                 tf.and_then(|tf| self.read_token(tf))
             }
         };
-        if token.is_none() {
+        // A token that was named but could not be read is already a problem.
+        if !token_named {
             self.warnings.push(format!(
                 "no Cloudron API token: set token_file in [cloudron] or {}",
                 var::CLOUDRON_TOKEN
