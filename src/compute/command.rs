@@ -186,7 +186,10 @@ mod tests {
 
     #[test]
     fn sudo_wraps_the_whole_line_as_one_argument() {
-        assert_eq!(sudo_wrap("id -u").as_deref(), Ok("sudo -n -- sh -c 'id -u'"));
+        assert_eq!(
+            sudo_wrap("id -u").as_deref(),
+            Ok("sudo -n -- sh -c 'id -u'")
+        );
         assert_eq!(
             sudo_wrap("echo 'hello world'").as_deref(),
             Ok("sudo -n -- sh -c \"echo 'hello world'\"")
@@ -198,7 +201,10 @@ mod tests {
             "sudo -n -- sh -c 'useradd -m bob'"
         );
         assert_eq!(
-            RemoteCommand::script("true").with_sudo().expect("no NUL").as_str(),
+            RemoteCommand::script("true")
+                .with_sudo()
+                .expect("no NUL")
+                .as_str(),
             "sudo -n -- sh -c true"
         );
     }

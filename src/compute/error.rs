@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::command::CommandError;
-use super::known_hosts::Location;
+use super::known_hosts::{Decision, HostKey};
 
 /// An error of the SSH adapter.
 #[derive(Debug, thiserror::Error)]
@@ -31,46 +31,13 @@ pub enum SshError {
         after: Duration,
     },
 
-    #[error(
-        "refusing to connect to {name} ({addr}): its host key is unknown\n  {algorithm} {fingerprint}\n  check this fingerprint out of band (on the host: ssh-keygen -lf /etc/ssh/ssh_host_{short}_key.pub), then run:\n  matelot host trust {name} --fingerprint {fingerprint}{ca_note}"
-    )]
-    HostKeyUnknown {
-        name: String,
-        addr: String,
-        algorithm: String,
-        short: String,
-        fingerprint: String,
-        /// Set when only an `@cert-authority` line matched.
-        ca_note: String,
-    },
+    /// The host key is unknown, changed or revoked (see [`HostKeyRefusal`]).
+    #[error("{0}")]
+    HostKey(Box<HostKeyRefusal>),
 
     #[error(
-        "HOST KEY CHANGED for {name} ({addr}): the server offered {algorithm} {fingerprint}, but {at} holds another key ({known_algorithm} {known_fingerprint}) for this host.\n  This can be a reinstalled server or someone intercepting the connection. matelot will not connect, whatever the flags.\n  Verify the new key out of band; if it is legitimate, delete line {line} of {file} by hand, then run: matelot host trust {name}",
-        line = at.line,
-        file = at.file.display()
+        "compute host {name} presented a host certificate; matelot only verifies plain host keys"
     )]
-    HostKeyChanged {
-        name: String,
-        addr: String,
-        algorithm: String,
-        fingerprint: String,
-        at: Location,
-        known_algorithm: String,
-        known_fingerprint: String,
-    },
-
-    #[error(
-        "REVOKED HOST KEY for {name} ({addr}): {algorithm} {fingerprint} is marked @revoked at {at}. matelot will not connect."
-    )]
-    HostKeyRevoked {
-        name: String,
-        addr: String,
-        algorithm: String,
-        fingerprint: String,
-        at: Location,
-    },
-
-    #[error("compute host {name} presented a host certificate; matelot only verifies plain host keys")]
     HostCertificate { name: String },
 
     #[error("reading known hosts: {0}")]
@@ -132,6 +99,76 @@ pub enum SshError {
     },
 }
 
+/// Why matelot will not talk to a host: the key it offered and what known_hosts says of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostKeyRefusal {
+    /// The host's name in the configuration.
+    pub name: String,
+    /// `host:port`.
+    pub addr: String,
+    pub offered: HostKey,
+    /// Never `Trusted`.
+    pub decision: Decision,
+}
+
+fn short_type(algorithm: &str) -> &str {
+    match algorithm {
+        "ssh-ed25519" => "ed25519",
+        "ssh-rsa" => "rsa",
+        a if a.starts_with("ecdsa-") => "ecdsa",
+        a => a.trim_start_matches("ssh-"),
+    }
+}
+
+impl std::fmt::Display for HostKeyRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (name, addr) = (&self.name, &self.addr);
+        let (alg, fp) = (&self.offered.algorithm, self.offered.fingerprint());
+        match &self.decision {
+            Decision::Unknown { cert_authority } => {
+                write!(
+                    f,
+                    "refusing to connect to {name} ({addr}): its host key is unknown\n  \
+                     {alg} {fp}\n  \
+                     check this fingerprint out of band (on the host: ssh-keygen -lf \
+                     /etc/ssh/ssh_host_{short}_key.pub), then run:\n  \
+                     matelot host trust {name} --fingerprint {fp}",
+                    short = short_type(alg)
+                )?;
+                if let Some(at) = cert_authority {
+                    write!(
+                        f,
+                        "\n  (the @cert-authority line at {at} matches this host, but matelot \
+                         does not support host certificates)"
+                    )?;
+                }
+                Ok(())
+            }
+            Decision::Changed { at, known } => write!(
+                f,
+                "HOST KEY CHANGED for {name} ({addr}): the server offered {alg} {fp}, but {at} \
+                 holds another key for this host ({} {}).\n  \
+                 This can be a reinstalled server or someone intercepting the connection; \
+                 matelot will not connect, whatever the flags.\n  \
+                 Verify the new key out of band; if it is legitimate, delete line {} of {} by \
+                 hand, then run: matelot host trust {name}",
+                known.algorithm,
+                known.fingerprint(),
+                at.line,
+                at.file.display()
+            ),
+            Decision::Revoked { at } => write!(
+                f,
+                "REVOKED HOST KEY for {name} ({addr}): {alg} {fp} is marked @revoked at {at}; \
+                 matelot will not connect"
+            ),
+            Decision::Trusted { at } => {
+                write!(f, "host key of {name} ({addr}) is trusted ({at})")
+            }
+        }
+    }
+}
+
 impl SshError {
     /// True when trying again later may succeed (network trouble, timeouts).
     pub fn is_transient(&self) -> bool {
@@ -148,10 +185,7 @@ impl SshError {
     pub fn is_host_key_refusal(&self) -> bool {
         matches!(
             self,
-            SshError::HostKeyUnknown { .. }
-                | SshError::HostKeyChanged { .. }
-                | SshError::HostKeyRevoked { .. }
-                | SshError::HostCertificate { .. }
+            SshError::HostKey(_) | SshError::HostCertificate { .. }
         )
     }
 }

@@ -179,8 +179,18 @@ mod tests {
             ("*.example.org", "example.org", 22, false),
             ("calc?l", "calcul", 22, true),
             ("calc?l", "calcl", 22, false),
-            ("*.example.org,!bad.example.org", "bad.example.org", 22, false),
-            ("!bad.example.org,*.example.org", "bad.example.org", 22, false),
+            (
+                "*.example.org,!bad.example.org",
+                "bad.example.org",
+                22,
+                false,
+            ),
+            (
+                "!bad.example.org,*.example.org",
+                "bad.example.org",
+                22,
+                false,
+            ),
             ("!bad.example.org", "good.example.org", 22, false),
             ("[*.example.org]:*", "x.example.org", 2200, true),
             ("*", "anything", 22, true),
@@ -188,7 +198,11 @@ mod tests {
         ];
         for (field, host, port, want) in cases {
             let f = HostField::parse(field).expect("parses");
-            assert_eq!(f.matches(&names(host, *port)), *want, "{field} vs {host}:{port}");
+            assert_eq!(
+                f.matches(&names(host, *port)),
+                *want,
+                "{field} vs {host}:{port}"
+            );
         }
     }
 

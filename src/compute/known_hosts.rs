@@ -142,9 +142,7 @@ impl KnownHosts {
 
     fn for_host<'a>(&'a self, host: &str, port: u16) -> impl Iterator<Item = &'a Entry> + 'a {
         let names = lookup_names(host, port);
-        self.entries
-            .iter()
-            .filter(move |e| e.hosts.matches(&names))
+        self.entries.iter().filter(move |e| e.hosts.matches(&names))
     }
 
     /// Decide about the key a server offered. Revoked beats everything; an exact match anywhere

@@ -42,10 +42,17 @@ fn decisions() {
     let p = 2222;
     let cases: Vec<(String, &str, Decision)> = vec![
         // plain, space separated
-        (format!("[{h}]:{p} {A}\n"), A, Decision::Trusted { at: at(1) }),
+        (
+            format!("[{h}]:{p} {A}\n"),
+            A,
+            Decision::Trusted { at: at(1) },
+        ),
         // tab separated, with a comment line and a key comment
         (
-            format!("# matelot\n[{h}]:{p}\t{}\tcomment here\n", A.replace(' ', "\t")),
+            format!(
+                "# matelot\n[{h}]:{p}\t{}\tcomment here\n",
+                A.replace(' ', "\t")
+            ),
             A,
             Decision::Trusted { at: at(2) },
         ),
@@ -142,17 +149,24 @@ fn malformed_lines_are_skipped_and_reported() {
 
 #[test]
 fn known_types_in_file_order() {
-    let k = kh(&format!(
-        "h {R}\nh {C}\nh {R}\n@revoked h {A}\nother {A}\n"
-    ));
-    assert_eq!(k.known_types("h", 22), vec!["ssh-rsa", "ecdsa-sha2-nistp256"]);
+    let k = kh(&format!("h {R}\nh {C}\nh {R}\n@revoked h {A}\nother {A}\n"));
+    assert_eq!(
+        k.known_types("h", 22),
+        vec!["ssh-rsa", "ecdsa-sha2-nistp256"]
+    );
     assert!(k.known_types("nobody", 22).is_empty());
 }
 
 #[test]
 fn entry_line_is_what_openssh_writes() {
-    assert_eq!(entry_line("127.0.0.2", 2222, &key(A)), format!("[127.0.0.2]:2222 {A}"));
-    assert_eq!(entry_line("Calcul.example.org", 22, &key(A)), format!("calcul.example.org {A}"));
+    assert_eq!(
+        entry_line("127.0.0.2", 2222, &key(A)),
+        format!("[127.0.0.2]:2222 {A}")
+    );
+    assert_eq!(
+        entry_line("Calcul.example.org", 22, &key(A)),
+        format!("calcul.example.org {A}")
+    );
 }
 
 #[test]
@@ -170,7 +184,10 @@ fn append_creates_and_appends_without_touching_lines() {
         format!("# note\n[h]:2222 {A}\ng {B}\n")
     );
     let k = KnownHosts::load(std::slice::from_ref(&f)).expect("load");
-    assert!(matches!(k.check("g", 22, &key(B)), Decision::Trusted { .. }));
+    assert!(matches!(
+        k.check("g", 22, &key(B)),
+        Decision::Trusted { .. }
+    ));
 }
 
 #[test]

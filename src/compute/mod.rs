@@ -13,7 +13,7 @@ pub mod known_hosts;
 pub mod ssh;
 
 pub use command::{CommandError, CommandOutput, RemoteCommand, sudo_wrap};
-pub use error::SshError;
+pub use error::{HostKeyRefusal, SshError};
 pub use known_hosts::{Decision, HostKey, KnownHosts, Location};
 pub use ssh::{ConnectOptions, Session, fetch_host_key};
 

@@ -17,7 +17,7 @@ use tokio::sync::Semaphore;
 
 use super::auth::{Credentials, authenticate, load_identity};
 use super::command::{CommandOutput, RemoteCommand, SUDO_PASSWORD_REQUIRED};
-use super::error::SshError;
+use super::error::{HostKeyRefusal, SshError};
 use super::known_hosts::{Decision, HostKey, KnownHosts};
 use crate::config::ComputeHost;
 
@@ -66,7 +66,10 @@ struct Verifier {
 impl russh::client::Handler for Verifier {
     type Error = russh::Error;
 
-    async fn check_server_key(&mut self, key: &PublicKeyOrCertificate) -> Result<bool, Self::Error> {
+    async fn check_server_key(
+        &mut self,
+        key: &PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
         let seen = match key {
             PublicKeyOrCertificate::Certificate(_) => Seen::Certificate,
             PublicKeyOrCertificate::PublicKey { key, .. } => {
@@ -116,51 +119,17 @@ pub fn display_addr(host: &ComputeHost) -> String {
     }
 }
 
-fn short_type(algorithm: &str) -> String {
-    match algorithm {
-        "ssh-ed25519" => "ed25519".into(),
-        "ssh-rsa" => "rsa".into(),
-        a if a.starts_with("ecdsa-") => "ecdsa".into(),
-        a => a.trim_start_matches("ssh-").into(),
-    }
-}
-
 /// Turn a non-trusting decision into the error that explains it.
 pub fn refusal(host: &ComputeHost, key: &HostKey, decision: &Decision) -> Option<SshError> {
-    let name = host.name.clone();
-    let addr = display_addr(host);
-    match decision {
-        Decision::Trusted { .. } => None,
-        Decision::Unknown { cert_authority } => Some(SshError::HostKeyUnknown {
-            name,
-            addr,
-            algorithm: key.algorithm.clone(),
-            short: short_type(&key.algorithm),
-            fingerprint: key.fingerprint(),
-            ca_note: match cert_authority {
-                Some(at) => format!(
-                    "\n  (the @cert-authority line at {at} matches this host, but matelot does not support host certificates)"
-                ),
-                None => String::new(),
-            },
-        }),
-        Decision::Changed { at, known } => Some(SshError::HostKeyChanged {
-            name,
-            addr,
-            algorithm: key.algorithm.clone(),
-            fingerprint: key.fingerprint(),
-            at: at.clone(),
-            known_algorithm: known.algorithm.clone(),
-            known_fingerprint: known.fingerprint(),
-        }),
-        Decision::Revoked { at } => Some(SshError::HostKeyRevoked {
-            name,
-            addr,
-            algorithm: key.algorithm.clone(),
-            fingerprint: key.fingerprint(),
-            at: at.clone(),
-        }),
+    if matches!(decision, Decision::Trusted { .. }) {
+        return None;
     }
+    Some(SshError::HostKey(Box::new(HostKeyRefusal {
+        name: host.name.clone(),
+        addr: display_addr(host),
+        offered: key.clone(),
+        decision: decision.clone(),
+    })))
 }
 
 fn load_known(known_hosts: &Path, opts: &ConnectOptions) -> Result<KnownHosts, SshError> {
