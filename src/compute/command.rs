@@ -7,6 +7,7 @@
 //! nothing here may format user input into a shell string by hand.
 
 use std::fmt;
+use std::time::Duration;
 
 /// Why a command line could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -105,6 +106,41 @@ pub fn sudo_wrap(line: &str) -> Result<String, CommandError> {
     let quoted = shlex::try_quote(line).map_err(|_| CommandError::Nul { index: 0 })?;
     Ok(format!("sudo -n -- sh -c {quoted}"))
 }
+
+/// Grace between timeout(1)'s TERM and its KILL, in seconds.
+pub const KILL_GRACE_SECS: u32 = 5;
+
+/// `0.3s`, `300s`: a duration as timeout(1) reads it (millisecond precision).
+pub fn timeout_arg(limit: Duration) -> String {
+    let ms = limit.as_millis().max(1);
+    if ms % 1000 == 0 {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{}.{:03}s", ms / 1000, ms % 1000)
+    }
+}
+
+/// The exact line sent for a command. With a limit it runs under `timeout(1)` so that the
+/// host itself ends a command that outlives it (sshd cannot deliver signals to a root login's
+/// commands, and a command left running may hold a lock); with `sudo` it runs as root through
+/// `sudo -n`, the limit inside sudo so that timeout(1) can signal the command.
+pub fn wire_line(
+    cmd: &RemoteCommand,
+    sudo: bool,
+    limit: Option<Duration>,
+) -> Result<String, CommandError> {
+    let quoted = || shlex::try_quote(cmd.as_str()).map_err(|_| CommandError::Nul { index: 0 });
+    let guard = limit.map(|l| format!("timeout -k {KILL_GRACE_SECS} {}", timeout_arg(l)));
+    Ok(match (sudo, guard) {
+        (false, None) => cmd.as_str().to_string(),
+        (false, Some(g)) => format!("{g} sh -c {}", quoted()?),
+        (true, None) => sudo_wrap(cmd.as_str())?,
+        (true, Some(g)) => format!("sudo -n -- {g} sh -c {}", quoted()?),
+    })
+}
+
+/// Exit statuses of timeout(1) when it had to end the command (TERM, then KILL).
+pub const TIMEOUT_STATUSES: [u32; 2] = [124, 137];
 
 /// The message sudo prints when `-n` meets a password prompt.
 pub const SUDO_PASSWORD_REQUIRED: &str = "sudo: a password is required";
@@ -207,6 +243,40 @@ mod tests {
                 .as_str(),
             "sudo -n -- sh -c true"
         );
+    }
+
+    #[test]
+    fn wire_lines_are_exact() {
+        let cmd = RemoteCommand::argv(["useradd", "-c", "Zoé D", "zoe"]).expect("quotable");
+        let s300 = Some(Duration::from_secs(300));
+        let cases: Vec<(bool, Option<Duration>, &str)> = vec![
+            (false, None, "useradd -c 'Zoé D' zoe"),
+            (
+                false,
+                s300,
+                "timeout -k 5 300s sh -c \"useradd -c 'Zoé D' zoe\"",
+            ),
+            (true, None, "sudo -n -- sh -c \"useradd -c 'Zoé D' zoe\""),
+            (
+                true,
+                Some(Duration::from_millis(1500)),
+                "sudo -n -- timeout -k 5 1.500s sh -c \"useradd -c 'Zoé D' zoe\"",
+            ),
+        ];
+        for (sudo, limit, want) in cases {
+            assert_eq!(wire_line(&cmd, sudo, limit).as_deref(), Ok(want));
+        }
+        assert_eq!(
+            wire_line(&RemoteCommand::script("id -u"), false, s300).as_deref(),
+            Ok("timeout -k 5 300s sh -c 'id -u'")
+        );
+    }
+
+    #[test]
+    fn timeout_args() {
+        assert_eq!(timeout_arg(Duration::from_secs(60)), "60s");
+        assert_eq!(timeout_arg(Duration::from_millis(300)), "0.300s");
+        assert_eq!(timeout_arg(Duration::ZERO), "0.001s");
     }
 
     #[test]

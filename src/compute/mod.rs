@@ -12,7 +12,7 @@ pub mod host_pattern;
 pub mod known_hosts;
 pub mod ssh;
 
-pub use command::{CommandError, CommandOutput, RemoteCommand, sudo_wrap};
+pub use command::{CommandError, CommandOutput, RemoteCommand, sudo_wrap, wire_line};
 pub use error::{HostKeyRefusal, SshError};
 pub use known_hosts::{Decision, HostKey, KnownHosts, Location};
 pub use ssh::{ConnectOptions, Session, fetch_host_key};

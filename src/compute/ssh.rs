@@ -16,7 +16,9 @@ use russh::{ChannelMsg, Preferred};
 use tokio::sync::Semaphore;
 
 use super::auth::{Credentials, authenticate, load_identity};
-use super::command::{CommandOutput, RemoteCommand, SUDO_PASSWORD_REQUIRED};
+use super::command::{
+    CommandOutput, RemoteCommand, SUDO_PASSWORD_REQUIRED, TIMEOUT_STATUSES, wire_line,
+};
 use super::error::{HostKeyRefusal, SshError};
 use super::known_hosts::{Decision, HostKey, KnownHosts};
 use crate::config::ComputeHost;
@@ -293,8 +295,9 @@ impl Session {
     }
 
     /// Run one command line (wrapped in `sudo -n` when the host says `sudo = true`), feeding
-    /// `stdin` if given, within `timeout` (default: the host's `command_timeout`). Several
-    /// calls may run at once on one session; at most `max_channels` do.
+    /// `stdin` if given, within `timeout` (default: the host's `command_timeout`), enforced
+    /// both here and on the host by timeout(1) (see [`wire_line`]). Several calls may run at
+    /// once on one session; at most `max_channels` do.
     pub async fn run(
         &self,
         cmd: impl Into<RemoteCommand>,
@@ -302,42 +305,44 @@ impl Session {
         timeout: Option<Duration>,
     ) -> Result<CommandOutput, SshError> {
         let cmd: RemoteCommand = cmd.into();
-        let line = if self.host.sudo {
-            cmd.with_sudo()?
-        } else {
-            cmd
-        };
         let limit = timeout.unwrap_or(self.host.command_timeout);
+        let line = wire_line(&cmd, self.host.sudo, Some(limit))?;
         let _permit = self
             .channels
             .acquire()
             .await
             .map_err(|_| self.protocol(russh::Error::Disconnect))?;
+        let started = Instant::now();
         let mut channel = self
             .handle
             .channel_open_session()
             .await
             .map_err(|e| self.protocol(e))?;
-        let exchange = exchange(&mut channel, line.as_str(), stdin);
+        let timed_out = || SshError::CommandTimeout {
+            name: self.host.name.clone(),
+            command: cmd.to_string(),
+            after: limit,
+        };
+        let exchange = exchange(&mut channel, &line, stdin);
         let out = match tokio::time::timeout(limit, exchange).await {
             Ok(r) => r.map_err(|e| self.protocol(e))?,
             Err(_) => {
-                // Best effort: ask sshd to kill the command, then drop the channel.
+                // timeout(1) on the host ends the command; a signal helps for non-root
+                // logins (sshd refuses it for root), then the channel is dropped.
                 let _ = channel.signal(russh::Sig::KILL).await;
                 let _ = channel.close().await;
-                return Err(SshError::CommandTimeout {
-                    name: self.host.name.clone(),
-                    command: line.to_string(),
-                    after: limit,
-                });
+                return Err(timed_out());
             }
         };
         let Some(out) = out else {
             return Err(SshError::ExecRefused {
                 name: self.host.name.clone(),
-                command: line.to_string(),
+                command: cmd.to_string(),
             });
         };
+        if out.status.is_some_and(|s| TIMEOUT_STATUSES.contains(&s)) && started.elapsed() >= limit {
+            return Err(timed_out());
+        }
         if self.host.sudo
             && !out.success()
             && String::from_utf8_lossy(&out.stderr).contains(SUDO_PASSWORD_REQUIRED)

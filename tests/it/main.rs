@@ -5,4 +5,5 @@ mod support;
 
 mod cli;
 mod common_sandbox;
+mod host;
 mod sandbox;
