@@ -113,7 +113,7 @@ pub const KILL_GRACE_SECS: u32 = 5;
 /// `0.3s`, `300s`: a duration as timeout(1) reads it (millisecond precision).
 pub fn timeout_arg(limit: Duration) -> String {
     let ms = limit.as_millis().max(1);
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{}.{:03}s", ms / 1000, ms % 1000)
