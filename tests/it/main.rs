@@ -5,5 +5,6 @@ mod support;
 
 mod cli;
 mod common_sandbox;
+mod config;
 mod host;
 mod sandbox;
