@@ -227,6 +227,28 @@ fn parse_line(raw: &str) -> Result<Option<Parsed>, String> {
     )))
 }
 
+/// An operator-given fingerprint in canonical form (`SHA256:` + unpadded base64). Accepts it
+/// with or without the `SHA256:` prefix and with or without `=` padding; refuses MD5.
+pub fn parse_fingerprint(given: &str) -> Result<String, String> {
+    let g = given.trim();
+    if g.to_ascii_uppercase().starts_with("MD5:") || g.matches(':').count() > 2 {
+        return Err(format!(
+            "{g} is an MD5 fingerprint: give the SHA256 one (ssh-keygen -lf FILE prints it)"
+        ));
+    }
+    let b64 = g
+        .strip_prefix("SHA256:")
+        .or_else(|| g.strip_prefix("sha256:"))
+        .unwrap_or(g)
+        .trim_end_matches('=');
+    match STANDARD_NO_PAD.decode(b64) {
+        Ok(bytes) if bytes.len() == 32 => Ok(format!("SHA256:{b64}")),
+        _ => Err(format!(
+            "{g} is not a SHA256 fingerprint (expected SHA256: and 43 base64 characters, as ssh-keygen -lf prints)"
+        )),
+    }
+}
+
 /// The line matelot writes when the operator trusts a key: `NAME TYPE BASE64`.
 pub fn entry_line(host: &str, port: u16, key: &HostKey) -> String {
     format!("{} {}", lookup_name(host, port), key.to_openssh())

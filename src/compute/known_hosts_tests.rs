@@ -195,3 +195,21 @@ fn missing_files_are_empty() {
     let k = KnownHosts::load(&[PathBuf::from("/nonexistent/matelot/known_hosts")]).expect("ok");
     assert!(k.entries.is_empty());
 }
+
+#[test]
+fn operator_fingerprints_are_normalised() {
+    let fp = "SHA256:LyzZrr9AsLaJHR8PjOJwXD9Do11ZrrpOGyW6KdOVI20";
+    for given in [
+        fp,
+        "LyzZrr9AsLaJHR8PjOJwXD9Do11ZrrpOGyW6KdOVI20",
+        "LyzZrr9AsLaJHR8PjOJwXD9Do11ZrrpOGyW6KdOVI20=",
+        " SHA256:LyzZrr9AsLaJHR8PjOJwXD9Do11ZrrpOGyW6KdOVI20\n",
+    ] {
+        assert_eq!(parse_fingerprint(given).as_deref(), Ok(fp), "{given:?}");
+    }
+    assert!(
+        parse_fingerprint("MD5:16:27:ac:a5:76:28:2d:36:63:1b:56:4d:eb:df:a6:48")
+            .is_err_and(|e| e.contains("MD5"))
+    );
+    assert!(parse_fingerprint("SHA256:short").is_err_and(|e| e.contains("not a SHA256")));
+}

@@ -20,7 +20,7 @@ use super::command::{
     CommandOutput, RemoteCommand, SUDO_PASSWORD_REQUIRED, TIMEOUT_STATUSES, wire_line,
 };
 use super::error::{HostKeyRefusal, SshError};
-use super::known_hosts::{Decision, HostKey, KnownHosts};
+use super::known_hosts::{Decision, HostKey, KnownHosts, Location};
 use crate::config::ComputeHost;
 
 /// Default bound on commands running at once on one connection (sshd's default MaxSessions
@@ -215,9 +215,20 @@ pub struct Session {
     handle: russh::client::Handle<Verifier>,
     host: ComputeHost,
     host_key: HostKey,
+    trusted_at: Location,
     channels: Arc<Semaphore>,
     /// Time from the start of `connect` to an authenticated session.
     pub connect_time: Duration,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("host", &self.host.name)
+            .field("addr", &display_addr(&self.host))
+            .field("user", &self.host.user)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Session {
@@ -253,9 +264,15 @@ impl Session {
                 });
             }
         };
-        if let Some(refused) = refusal(host, &key, &decision) {
-            return Err(refused);
-        }
+        let trusted_at = match &decision {
+            Decision::Trusted { at } => at.clone(),
+            other => {
+                return Err(refusal(host, &key, other).unwrap_or(SshError::Protocol {
+                    name: host.name.clone(),
+                    source: russh::Error::UnknownKey,
+                }));
+            }
+        };
         let Some(mut handle) = handle else {
             return Err(SshError::Protocol {
                 name: host.name.clone(),
@@ -279,6 +296,7 @@ impl Session {
             handle,
             host: host.clone(),
             host_key: key,
+            trusted_at,
             channels: Arc::new(Semaphore::new(opts.max_channels.max(1))),
             connect_time: started.elapsed(),
         })
@@ -292,6 +310,11 @@ impl Session {
     /// The (trusted) key the server presented.
     pub fn host_key(&self) -> &HostKey {
         &self.host_key
+    }
+
+    /// The known_hosts line that trusts the server's key.
+    pub fn trusted_at(&self) -> &Location {
+        &self.trusted_at
     }
 
     /// Run one command line (wrapped in `sudo -n` when the host says `sudo = true`), feeding
