@@ -428,3 +428,26 @@ async fn exchange(
     }
     Ok(Some(out))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_types_come_first_then_the_defaults() {
+        let names = |v: Vec<Algorithm>| v.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+        let defaults = names(Preferred::DEFAULT.key.to_vec());
+        assert_eq!(names(preferred_host_key_algorithms(&[])), defaults);
+        let rsa_first = names(preferred_host_key_algorithms(&["ssh-rsa".into()]));
+        assert_eq!(
+            rsa_first[..4],
+            ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa", "ssh-ed25519"]
+        );
+        assert_eq!(rsa_first.len(), defaults.len());
+        let ecdsa = names(preferred_host_key_algorithms(&[
+            "ecdsa-sha2-nistp256".into(),
+            "unknown-type".into(),
+        ]));
+        assert_eq!(ecdsa[..2], ["ecdsa-sha2-nistp256", "ssh-ed25519"]);
+    }
+}

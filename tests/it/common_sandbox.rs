@@ -73,10 +73,16 @@ pub struct Private {
 }
 
 pub fn private(name: &str, addr: &str, port: u16) -> Private {
-    private_with(name, addr, port, None)
+    private_with(name, addr, port, |_| {})
 }
 
-pub fn private_with(name: &str, addr: &str, port: u16, bin: Option<&Path>) -> Private {
+/// A private sandbox with options adjusted by `edit` (fake tools, host key types...).
+pub fn private_with(
+    name: &str,
+    addr: &str,
+    port: u16,
+    edit: impl FnOnce(&mut SandboxOptions),
+) -> Private {
     clean_stale();
     let dir = tempfile::Builder::new()
         .prefix("matelot-it-private-")
@@ -85,7 +91,7 @@ pub fn private_with(name: &str, addr: &str, port: u16, bin: Option<&Path>) -> Pr
     let mut opts = SandboxOptions::new(name, dir.path());
     opts.addr = addr.parse().expect("ip");
     opts.port = port;
-    opts.bin_dir = bin.map(Path::to_path_buf);
+    edit(&mut opts);
     let host = SandboxHost::start(opts).unwrap_or_else(|e| panic!("sandbox {name}: {e}"));
     Private { host, dir }
 }

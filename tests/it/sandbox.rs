@@ -130,7 +130,9 @@ fn fake_tools_appear_over_usr_local_bin() {
     std::fs::write(&tool, "#!/bin/sh\necho 'fake GPU 0: idle'\n").expect("write");
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    let p = private_with("tools", "127.0.0.3", 0, Some(bin.path()));
+    let p = private_with("tools", "127.0.0.3", 0, |o| {
+        o.bin_dir = Some(bin.path().to_path_buf())
+    });
     let out = p.host.exec(&["nvidia-smi"]).expect("exec");
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),

@@ -20,6 +20,9 @@ pub enum SandboxError {
     #[error("invalid sandbox name {0:?}: use 1-63 lowercase letters, digits and dashes")]
     InvalidName(String),
 
+    #[error("unsupported sandbox host key type {0:?}: use ed25519, ecdsa or rsa")]
+    KeyType(String),
+
     #[error("sandbox address {0} is not a loopback address (use 127.0.0.x)")]
     NotLoopback(std::net::IpAddr),
 

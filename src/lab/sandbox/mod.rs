@@ -13,15 +13,17 @@
 //! `tests/it/common_sandbox.rs`). This module must never write to the real `/etc` or signal a
 //! process it cannot prove is its own.
 
+mod control;
 mod error;
 pub mod prepare;
 pub mod process;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
+pub use control::stop_state_dir;
 pub use error::SandboxError;
 
 use crate::compute::{ConnectOptions, Session, SshError};
@@ -45,6 +47,8 @@ pub struct SandboxOptions {
     pub tie_to_thread: bool,
     /// How long start-up may take.
     pub ready_timeout: Duration,
+    /// Host key types sshd offers (`ed25519`, `ecdsa`, `rsa`), the first one preferred.
+    pub host_key_types: Vec<String>,
 }
 
 impl SandboxOptions {
@@ -58,6 +62,7 @@ impl SandboxOptions {
             bin_dir: None,
             tie_to_thread: true,
             ready_timeout: Duration::from_secs(30),
+            host_key_types: vec!["ed25519".to_string()],
         }
     }
 }
@@ -79,8 +84,10 @@ pub struct SandboxHost {
     pub name: String,
     pub addr: IpAddr,
     pub port: u16,
-    /// The server's host key, an OpenSSH public key line.
+    /// The server's first host key, an OpenSSH public key line.
     pub host_key_pub: String,
+    /// Every host key of the server, in the order of `host_key_types`.
+    pub host_keys_pub: Vec<String>,
     /// Root's private key (its public half is root's authorized key inside).
     pub client_key: PathBuf,
     /// A known_hosts file holding exactly this sandbox's key.
@@ -196,14 +203,21 @@ impl SandboxHost {
         port: u16,
         t0: Instant,
     ) -> Result<SandboxHost, SandboxError> {
-        let prep = prepare::prepare(&opts.base_dir, &opts.name, opts.bin_dir.as_deref())?;
+        let prep = prepare::prepare(
+            &opts.base_dir,
+            &opts.name,
+            opts.bin_dir.as_deref(),
+            &opts.host_key_types,
+        )?;
         let paths = prep.paths;
-        let kh_line = prepare::known_hosts_line(opts.addr, port, &prep.host_key_pub);
-        std::fs::write(paths.known_hosts(), format!("{kh_line}\n")).map_err(|source| {
-            SandboxError::Io {
-                what: format!("writing {}", paths.known_hosts().display()),
-                source,
-            }
+        let kh: String = prep
+            .host_keys_pub
+            .iter()
+            .map(|k| format!("{}\n", prepare::known_hosts_line(opts.addr, port, k)))
+            .collect();
+        std::fs::write(paths.known_hosts(), kh).map_err(|source| SandboxError::Io {
+            what: format!("writing {}", paths.known_hosts().display()),
+            source,
         })?;
         let prepared = t0.elapsed();
         let args = vec![
@@ -223,7 +237,8 @@ impl SandboxHost {
             name: opts.name.clone(),
             addr: opts.addr,
             port,
-            host_key_pub: prep.host_key_pub,
+            host_key_pub: prep.host_keys_pub.first().cloned().unwrap_or_default(),
+            host_keys_pub: prep.host_keys_pub,
             client_key: paths.client_key(),
             known_hosts: paths.known_hosts(),
             state_dir: paths.dir.clone(),
@@ -355,109 +370,4 @@ impl SandboxHost {
             }),
         }
     }
-
-    /// Is the sandbox still running (our PID 1 alive under our `unshare`)?
-    pub fn is_running(&self) -> bool {
-        self.child.is_some() && process::is_our_pid1(self.pid1, self.unshare_pid)
-    }
-
-    /// Run a command inside the sandbox's namespaces (`nsenter -t PID1 -m -u -p`), bypassing
-    /// SSH: for test assertions such as `id alice` or reading `/etc/shadow`.
-    pub fn exec(&self, cmd: &[&str]) -> Result<Output, SandboxError> {
-        self.exec_input(cmd, None)
-    }
-
-    /// Like [`SandboxHost::exec`], feeding `input` on stdin.
-    pub fn exec_input(&self, cmd: &[&str], input: Option<&[u8]>) -> Result<Output, SandboxError> {
-        use std::io::Write;
-        if !self.is_running() {
-            return Err(SandboxError::NotRunning {
-                name: self.name.clone(),
-            });
-        }
-        let io = |what: &str| {
-            let what = format!("{what} in sandbox {}", self.name);
-            move |source| SandboxError::Io { what, source }
-        };
-        let mut child = Command::new("nsenter")
-            .arg(format!("--target={}", self.pid1))
-            .args(["--mount", "--uts", "--pid", "--"])
-            .args(cmd)
-            .current_dir("/")
-            .stdin(if input.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(io("starting nsenter"))?;
-        if let (Some(data), Some(mut stdin)) = (input, child.stdin.take()) {
-            stdin.write_all(data).map_err(io("writing stdin"))?;
-        }
-        child.wait_with_output().map_err(io("running a command"))
-    }
-
-    /// Stop: SIGKILL the namespace's PID 1 (after checking it is ours), wait for `unshare` to
-    /// exit. Every process and mount of the sandbox is gone when this returns.
-    pub fn stop(&mut self) -> Result<(), SandboxError> {
-        let Some(mut child) = self.child.take() else {
-            return Ok(());
-        };
-        if self.pid1 != 0 && process::is_our_pid1(self.pid1, self.unshare_pid) {
-            process::kill9(self.pid1);
-        } else {
-            // No provable PID 1: SIGKILL our own child; --kill-child takes PID 1 with it.
-            let _ = child.kill();
-        }
-        process::wait_child(&mut child, Duration::from_secs(10))?;
-        let _ = std::fs::remove_file(self.state_dir.join("pids"));
-        Ok(())
-    }
-}
-
-impl Drop for SandboxHost {
-    fn drop(&mut self) {
-        let _ = self.stop();
-    }
-}
-
-/// Stop a sandbox started with `tie_to_thread = false` by another process, from its state
-/// directory. Only signals PIDs proven to be that sandbox's. Returns false if it was not running.
-pub fn stop_state_dir(state_dir: &Path) -> Result<bool, SandboxError> {
-    let pids = std::fs::read_to_string(state_dir.join("pids")).unwrap_or_default();
-    let mut it = pids
-        .split_whitespace()
-        .filter_map(|p| p.parse::<u32>().ok());
-    let (Some(unshare_pid), Some(pid1)) = (it.next(), it.next()) else {
-        return Ok(false);
-    };
-    let init = state_dir.join("init.sh").display().to_string();
-    // Our unshare: alive, and its command line runs this sandbox's init script.
-    let ours = || {
-        let cmdline = std::fs::read(format!("/proc/{unshare_pid}/cmdline")).unwrap_or_default();
-        process::alive(unshare_pid)
-            && String::from_utf8_lossy(&cmdline)
-                .split('\0')
-                .any(|a| a == init)
-    };
-    if !ours() {
-        let _ = std::fs::remove_file(state_dir.join("pids"));
-        return Ok(false);
-    }
-    if process::is_our_pid1(pid1, unshare_pid) {
-        process::kill9(pid1);
-    } else {
-        process::kill9(unshare_pid);
-    }
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while ours() {
-        if Instant::now() > deadline {
-            process::kill9(unshare_pid);
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    let _ = std::fs::remove_file(state_dir.join("pids"));
-    Ok(true)
 }
