@@ -401,6 +401,40 @@ async fn stdin_stdout_stderr_and_status_come_back_intact() {
 }
 
 #[tokio::test]
+async fn over_ssh_the_real_machine_is_read_only_and_the_sandbox_is_writable() {
+    let s = shared();
+    let session = connect(&s.compute_host(), &s.known_hosts)
+        .await
+        .expect("connect");
+    let probe = format!("/opt/matelot-probe-{}", std::process::id());
+    let out = session
+        .run(
+            &RemoteCommand::argv(["touch", &probe]).expect("quotable"),
+            None,
+            None,
+        )
+        .await
+        .expect("run");
+    assert!(!out.success());
+    assert!(
+        out.stderr_text().contains("Read-only file system"),
+        "{}",
+        out.stderr_text()
+    );
+    assert!(!Path::new(&probe).exists());
+    let out = session
+        .run(
+            "touch /srv/ok /home/ok /tmp/ok /etc/matelot-ok && echo ok",
+            None,
+            None,
+        )
+        .await
+        .expect("run");
+    assert_eq!(out.stdout_text(), "ok\n", "{}", out.stderr_text());
+    assert!(!Path::new("/etc/matelot-ok").exists());
+}
+
+#[tokio::test]
 async fn identity_problems_are_explained() {
     let s = shared();
     let dir = tempfile::tempdir().expect("tmp");

@@ -196,6 +196,33 @@ fn several_sandboxes_start_in_parallel() {
 }
 
 #[test]
+fn a_detached_sandbox_is_stopped_from_its_state_directory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut opts = SandboxOptions::new("detached", dir.path());
+    opts.addr = "127.0.0.3".parse().expect("ip");
+    opts.tie_to_thread = false;
+    let h = SandboxHost::start(opts).expect("start");
+    let (unshare, pid1) = (h.unshare_pid, h.pid1);
+    let state = h.detach();
+    assert!(
+        process::is_our_pid1(pid1, unshare),
+        "detach must not stop it"
+    );
+    assert!(matelot::lab::sandbox::stop_state_dir(&state).expect("stop"));
+    assert!(!process::alive(pid1));
+    assert_eq!(
+        traces_of(&state.display().to_string()),
+        Vec::<String>::new()
+    );
+    // Gone already: says so, signals nothing.
+    assert!(!matelot::lab::sandbox::stop_state_dir(&state).expect("second stop"));
+    // SAFETY: waitpid on our own (exited) child, so no zombie is left.
+    unsafe {
+        libc::waitpid(unshare as libc::pid_t, std::ptr::null_mut(), 0);
+    }
+}
+
+#[test]
 fn prerequisites_are_checked_with_precise_messages() {
     // We run as root with openssh-server installed: the check passes and finds unshare.
     let unshare = matelot::lab::sandbox::check_prerequisites().expect("prerequisites");

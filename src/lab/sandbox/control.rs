@@ -52,6 +52,15 @@ impl SandboxHost {
         child.wait_with_output().map_err(io("running a command"))
     }
 
+    /// Let the sandbox outlive this value (and, if it was started with `tie_to_thread = false`,
+    /// this process): nothing is stopped; [`stop_state_dir`] stops it later from its state
+    /// directory. Returns that directory.
+    pub fn detach(mut self) -> std::path::PathBuf {
+        // Dropping a `Child` neither kills nor waits for it.
+        self.child = None;
+        self.state_dir.clone()
+    }
+
     /// Stop: SIGKILL the namespace's PID 1 (after checking it is ours), wait for `unshare` to
     /// exit. Every process and mount of the sandbox is gone when this returns.
     pub fn stop(&mut self) -> Result<(), SandboxError> {
