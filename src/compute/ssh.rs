@@ -239,7 +239,6 @@ impl Session {
         known_hosts: &Path,
         opts: &ConnectOptions,
     ) -> Result<Session, SshError> {
-        let started = Instant::now();
         let creds = match &host.identity {
             Some(path) => Credentials::Key(Arc::new(load_identity(
                 &host.name,
@@ -248,6 +247,8 @@ impl Session {
             )?)),
             None => Credentials::Agent,
         };
+        // After a passphrase prompt: the operator's typing is not the network's time.
+        let started = Instant::now();
         let known = load_known(known_hosts, opts)?;
         let (handle, seen) = handshake(host, known, false).await?;
         let (key, decision) = match seen {

@@ -85,29 +85,34 @@ impl Drop for SandboxHost {
     }
 }
 
-/// Stop a sandbox started with `tie_to_thread = false` by another process, from its state
-/// directory. Only signals PIDs proven to be that sandbox's. Returns false if it was not running.
-pub fn stop_state_dir(state_dir: &Path) -> Result<bool, SandboxError> {
-    let pids = std::fs::read_to_string(state_dir.join("pids")).unwrap_or_default();
+/// Is `unshare_pid` alive and running the init script of this state directory?
+fn is_our_unshare(state_dir: &Path, unshare_pid: u32) -> bool {
+    let init = state_dir.join("init.sh").display().to_string();
+    let cmdline = std::fs::read(format!("/proc/{unshare_pid}/cmdline")).unwrap_or_default();
+    process::alive(unshare_pid)
+        && String::from_utf8_lossy(&cmdline)
+            .split('\0')
+            .any(|a| a == init)
+}
+
+/// The `(unshare, PID 1)` of a sandbox running from this state directory, if any.
+pub fn running_in(state_dir: &Path) -> Option<(u32, u32)> {
+    let pids = std::fs::read_to_string(state_dir.join("pids")).ok()?;
     let mut it = pids
         .split_whitespace()
         .filter_map(|p| p.parse::<u32>().ok());
-    let (Some(unshare_pid), Some(pid1)) = (it.next(), it.next()) else {
-        return Ok(false);
-    };
-    let init = state_dir.join("init.sh").display().to_string();
-    // Our unshare: alive, and its command line runs this sandbox's init script.
-    let ours = || {
-        let cmdline = std::fs::read(format!("/proc/{unshare_pid}/cmdline")).unwrap_or_default();
-        process::alive(unshare_pid)
-            && String::from_utf8_lossy(&cmdline)
-                .split('\0')
-                .any(|a| a == init)
-    };
-    if !ours() {
+    let (unshare_pid, pid1) = (it.next()?, it.next()?);
+    is_our_unshare(state_dir, unshare_pid).then_some((unshare_pid, pid1))
+}
+
+/// Stop a sandbox started with `tie_to_thread = false` by another process, from its state
+/// directory. Only signals PIDs proven to be that sandbox's. Returns false if it was not running.
+pub fn stop_state_dir(state_dir: &Path) -> Result<bool, SandboxError> {
+    let Some((unshare_pid, pid1)) = running_in(state_dir) else {
         let _ = std::fs::remove_file(state_dir.join("pids"));
         return Ok(false);
-    }
+    };
+    let ours = || is_our_unshare(state_dir, unshare_pid);
     if process::is_our_pid1(pid1, unshare_pid) {
         process::kill9(pid1);
     } else {

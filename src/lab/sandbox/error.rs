@@ -57,6 +57,12 @@ pub enum SandboxError {
         source: Box<SshError>,
     },
 
+    #[error(
+        "a sandbox is already running from {}: stop it first (matelot lab down)",
+        dir.display()
+    )]
+    AlreadyRunning { dir: PathBuf },
+
     #[error("sandbox {name} is not running")]
     NotRunning { name: String },
 }

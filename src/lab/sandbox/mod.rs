@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::{Duration, Instant};
 
-pub use control::stop_state_dir;
+pub use control::{running_in, stop_state_dir};
 pub use error::SandboxError;
 
 use crate::compute::{ConnectOptions, Session, SshError};
@@ -173,6 +173,10 @@ impl SandboxHost {
             return Err(SandboxError::NotLoopback(opts.addr));
         }
         let unshare = check_prerequisites()?;
+        let state_dir = opts.base_dir.join(&opts.name);
+        if control::running_in(&state_dir).is_some() {
+            return Err(SandboxError::AlreadyRunning { dir: state_dir });
+        }
         // A picked port can be taken between our probe and sshd's bind: try again then.
         let attempts = if opts.port == 0 { 3 } else { 1 };
         let mut last = None;
