@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::output::ColorChoice;
 
 pub mod config;
+pub mod host;
 
 const ABOUT: &str = "Run a small organisation's shared compute server and Cloudron, safely.";
 
@@ -83,6 +84,9 @@ pub enum Command {
     /// Validate or show the configuration
     #[command(subcommand)]
     Config(config::ConfigCmd),
+    /// Compute hosts: list them, check a connection, trust a host key
+    #[command(subcommand, after_help = host::HOST_EXAMPLES)]
+    Host(host::HostCmd),
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  matelot completions bash > /etc/bash_completion.d/matelot\n  matelot completions zsh > \"${fpath[1]}/_matelot\"\n  matelot completions fish > ~/.config/fish/completions/matelot.fish"

@@ -1,1 +1,2 @@
 //! The lab: a Cloudron emulator and sandboxed compute hosts, for tests and rehearsal.
+pub mod sandbox;

@@ -4,4 +4,7 @@
 mod support;
 
 mod cli;
+mod common_sandbox;
 mod config;
+mod host;
+mod sandbox;
