@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::output::ColorChoice;
 
 pub mod config;
+pub mod lab;
 
 const ABOUT: &str = "Run a small organisation's shared compute server and Cloudron, safely.";
 
@@ -83,6 +84,9 @@ pub enum Command {
     /// Validate or show the configuration
     #[command(subcommand)]
     Config(config::ConfigCmd),
+    /// The rehearsal lab: a Cloudron emulator (and sandboxed compute hosts)
+    #[command(subcommand)]
+    Lab(lab::LabCmd),
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  matelot completions bash > /etc/bash_completion.d/matelot\n  matelot completions zsh > \"${fpath[1]}/_matelot\"\n  matelot completions fish > ~/.config/fish/completions/matelot.fish"
