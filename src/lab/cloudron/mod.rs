@@ -179,13 +179,19 @@ pub async fn start(opts: EmulatorOptions) -> Result<Emulator, LabError> {
                 }
             })
     });
-    if let Some(d) = &dir {
-        std::fs::create_dir_all(d).map_err(|source| LabError::Io {
-            what: "creating the lab directory",
-            path: d.clone(),
-            source,
-        })?;
-    }
+    let dir = match dir {
+        Some(d) => {
+            let io = |source| LabError::Io {
+                what: "creating the lab directory",
+                path: d.clone(),
+                source,
+            };
+            std::fs::create_dir_all(&d).map_err(io)?;
+            // Absolute, so the ready line's ca_file works from any directory.
+            Some(d.canonicalize().map_err(io)?)
+        }
+        None => None,
+    };
     let saved = match &opts.state_file {
         Some(f) => persist::load(f)?,
         None => None,
