@@ -234,11 +234,7 @@ async fn cleanup_applies_retention_and_spares_preserved_backups() {
         .expect("a preserved backup");
     assert_eq!(preserved["label"], "before-5.3-upgrade");
     // label and preserve the oldest nightly one too
-    let oldest = all
-        .iter()
-        .rfind(|b| b["preserveSecs"] == 0)
-        .unwrap()["id"]
-        .clone();
+    let oldest = all.iter().rfind(|b| b["preserveSecs"] == 0).unwrap()["id"].clone();
     let (s, v) = lab
         .post(
             &format!("/api/v1/apps/{matomo}/backups/{}", oldest.as_str().unwrap()),
