@@ -132,6 +132,7 @@ fn save_now(shared: &Shared, path: &Path) {
 mod tests {
     use super::*;
     use crate::lab::cloudron::factory::new_task;
+    use crate::lab::cloudron::model::Token;
     use crate::lab::cloudron::seed;
 
     #[test]
@@ -142,11 +143,11 @@ mod tests {
             Err(e) => panic!("{e}"),
         };
         let path = dir.path().join("state.json");
-        let e = seed::build("demo", 0, "tok".into());
+        let e = seed::build("demo", 0, Token("tok".into()));
         assert!(save(&path, &e).is_ok());
         let back = load(&path).ok().flatten();
         assert!(back.as_ref().is_some_and(|b| b.apps.len() == e.apps.len()));
-        assert!(back.is_some_and(|b| b.token == "tok"));
+        assert!(back.is_some_and(|b| b.token.0 == "tok"));
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&path).map(|m| m.permissions().mode() & 0o777);
         assert_eq!(mode.ok(), Some(0o600));
@@ -165,7 +166,7 @@ mod tests {
 
     #[test]
     fn recover_crashes_running_tasks_and_their_apps() {
-        let mut e = seed::build("demo", 0, "tok".into());
+        let mut e = seed::build("demo", 0, Token("tok".into()));
         let id = e.take_task_id();
         e.tasks.push(new_task(id.clone(), "app", vec![]));
         e.apps[0].installation_state = "pending_backup".into();
