@@ -6,6 +6,7 @@ mod apps;
 mod backups;
 mod binary;
 mod faults;
+mod handle;
 mod people;
 
 use std::time::{Duration, Instant};

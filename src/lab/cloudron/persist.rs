@@ -112,20 +112,27 @@ pub async fn writer(shared: Arc<Shared>, path: PathBuf) {
             _ = shutdown.changed() => break,
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
-        save_now(&shared, &path);
+        save_now(&shared, &path).await;
         if shared.is_shut_down() {
             break;
         }
     }
-    save_now(&shared, &path);
+    save_now(&shared, &path).await;
 }
 
-fn save_now(shared: &Shared, path: &Path) {
+/// Snapshot under the lock, write (and fsync, which can take a while on a busy disk) on a
+/// blocking thread so requests are not held up.
+async fn save_now(shared: &Shared, path: &Path) {
     let snapshot = shared.read().clone();
-    if let Err(e) = save(path, &snapshot) {
-        // No caller to return to: the server keeps running and says why the state is stale.
-        eprintln!("warning: {e}");
-    }
+    let path = path.to_path_buf();
+    let result = tokio::task::spawn_blocking(move || save(&path, &snapshot)).await;
+    let err = match result {
+        Ok(Ok(())) => return,
+        Ok(Err(e)) => e.to_string(),
+        Err(e) => format!("saving the emulator state: {e}"),
+    };
+    // No caller to return to: the server keeps running and says why the state is stale.
+    eprintln!("warning: {err}");
 }
 
 #[cfg(test)]
