@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use crate::lab_cloudron::{Lab, quick};
+use crate::lab_cloudron::{Lab, with_tasks_of};
 use deviations::DEVIATIONS;
 use schema::{Lookup, Problem, Spec};
 
@@ -122,7 +122,8 @@ fn s(v: &Value, key: &str) -> String {
 #[tokio::test]
 async fn the_emulator_answers_as_the_official_spec_says() {
     let spec = spec();
-    let lab = Lab::with(quick()).await;
+    // Long enough that the second `backups/create` meets the first one still running.
+    let lab = Lab::with(with_tasks_of(std::time::Duration::from_millis(400))).await;
     let mut c = Checker {
         lab,
         spec,

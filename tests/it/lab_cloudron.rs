@@ -22,8 +22,17 @@ pub struct Lab {
 
 /// Short tasks so lifecycles finish quickly.
 pub fn quick() -> EmulatorOptions {
+    with_tasks_of(Duration::from_millis(120))
+}
+
+/// Tasks long enough to observe an app while its task runs, even on a loaded machine.
+pub fn slow() -> EmulatorOptions {
+    with_tasks_of(Duration::from_millis(1500))
+}
+
+pub fn with_tasks_of(d: Duration) -> EmulatorOptions {
     EmulatorOptions {
-        task_duration: Duration::from_millis(120),
+        task_duration: d,
         ..Default::default()
     }
 }

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Lab, assert_error};
+use super::{Lab, assert_error, slow};
 
 #[tokio::test]
 async fn token_by_header_or_query_and_401_otherwise() {
@@ -119,7 +119,7 @@ async fn demo_estate_looks_like_a_real_cloudron() {
 
 #[tokio::test]
 async fn install_moves_through_pending_install_to_installed() {
-    let lab = Lab::start().await;
+    let lab = Lab::with(slow()).await;
     let (s, v) = lab
         .post(
             "/api/v1/apps",
@@ -230,7 +230,7 @@ async fn install_validates_like_box() {
 
 #[tokio::test]
 async fn a_busy_app_answers_409() {
-    let lab = Lab::start().await;
+    let lab = Lab::with(slow()).await;
     let id = lab.app("chat").await["id"].as_str().unwrap().to_string();
     let (s, v) = lab
         .post(&format!("/api/v1/apps/{id}/backup"), json!({}))
@@ -277,7 +277,7 @@ async fn stop_and_start_change_the_run_state() {
 
 #[tokio::test]
 async fn uninstall_makes_the_app_disappear() {
-    let lab = Lab::start().await;
+    let lab = Lab::with(slow()).await;
     let id = lab.app("www").await["id"].as_str().unwrap().to_string();
     let (s, v) = lab
         .post(&format!("/api/v1/apps/{id}/uninstall"), json!({}))

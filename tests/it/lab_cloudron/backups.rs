@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Lab, assert_error, quick};
+use super::{Lab, assert_error, slow};
 use matelot::lab::cloudron::EmulatorOptions;
 
 fn id(v: &Value) -> String {
@@ -48,7 +48,7 @@ async fn an_app_backup_is_listed_first_and_is_the_task_result() {
 
 #[tokio::test]
 async fn restore_brings_back_the_data_of_the_backup() {
-    let lab = Lab::start().await;
+    let lab = Lab::with(slow()).await;
     let app = id(&lab.app("cloud").await);
     let task = lab.op(&app, "backup", json!({})).await;
     let backup = task["result"].as_str().unwrap().to_string();
@@ -147,7 +147,7 @@ async fn install_from_a_backup_id_brings_the_data_back_after_uninstall() {
 
 #[tokio::test]
 async fn clone_answers_201_and_starts_from_the_backup() {
-    let lab = Lab::start().await;
+    let lab = Lab::with(slow()).await;
     let app = id(&lab.app("chat").await);
     let backup = lab.ok(&format!("/api/v1/apps/{app}/backups")).await["backups"][1].clone();
     let (s, v) = lab
@@ -181,7 +181,7 @@ async fn clone_answers_201_and_starts_from_the_backup() {
 
 #[tokio::test]
 async fn platform_backup_depends_on_fresh_app_backups_and_is_exclusive() {
-    let lab = Lab::start().await;
+    let lab = Lab::with(slow()).await;
     let before = lab.ok("/api/v1/backups").await["backups"]
         .as_array()
         .unwrap()
@@ -296,7 +296,7 @@ async fn the_estate_survives_a_restart_with_a_state_file() {
     let dir = tempfile::tempdir().unwrap();
     let opts = EmulatorOptions {
         state_file: Some(dir.path().join("state.json")),
-        ..quick()
+        ..slow()
     };
     let lab = Lab::with(opts.clone()).await;
     let token = lab.emu.token.clone();

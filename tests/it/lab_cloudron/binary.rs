@@ -39,6 +39,29 @@ fn get_status(url: &str, token: &str, ca_pem: &str, path: &str) -> u16 {
     })
 }
 
+/// Runs `lab down` when a test ends, even by a failed assertion, so no emulator outlives it.
+struct DownOnDrop<'a>(&'a Test);
+
+impl Drop for DownOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = self
+            .0
+            .command()
+            .args(["lab", "down", "--dir", "lab"])
+            .output();
+    }
+}
+
+/// Kills the child when a test ends early, so no emulator outlives a failed assertion.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn serve_cloudron_prints_one_json_line_and_stops_on_sigterm() {
     let t = Test::new().args([
@@ -53,12 +76,14 @@ fn serve_cloudron_prints_one_json_line_and_stops_on_sigterm() {
         "--dir",
         "lab",
     ]);
-    let mut child = t
-        .command()
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut guard = KillOnDrop(
+        t.command()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let child = &mut guard.0;
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
@@ -106,6 +131,7 @@ fn serve_cloudron_prints_one_json_line_and_stops_on_sigterm() {
 #[test]
 fn lab_up_status_down_leave_nothing_running() {
     let t = Test::new();
+    let _down = DownOnDrop(&t);
     let up = t
         .command()
         .args([
@@ -206,6 +232,7 @@ fn lab_up_status_down_leave_nothing_running() {
 #[test]
 fn lab_up_resumes_the_saved_estate() {
     let t = Test::new();
+    let _down = DownOnDrop(&t);
     let up = |fresh: bool| {
         let mut args = vec![
             "--json",
