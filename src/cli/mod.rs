@@ -9,6 +9,7 @@ use crate::output::ColorChoice;
 
 pub mod config;
 pub mod host;
+pub mod lab;
 
 const ABOUT: &str = "Run a small organisation's shared compute server and Cloudron, safely.";
 
@@ -87,6 +88,12 @@ pub enum Command {
     /// Compute hosts: list them, check a connection, trust a host key
     #[command(subcommand, after_help = host::HOST_EXAMPLES)]
     Host(host::HostCmd),
+    /// The rehearsal lab: a Cloudron emulator (and sandboxed compute hosts)
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  matelot lab up && matelot --config lab/matelot.toml app list\n  matelot lab status\n  matelot lab down\n  matelot lab serve-cloudron --listen 127.0.0.1:8443"
+    )]
+    Lab(lab::LabCmd),
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  matelot completions bash > /etc/bash_completion.d/matelot\n  matelot completions zsh > \"${fpath[1]}/_matelot\"\n  matelot completions fish > ~/.config/fish/completions/matelot.fish"

@@ -12,12 +12,14 @@ use crate::error::Result;
 
 pub mod config;
 pub mod host;
+pub mod lab;
 
 /// Dispatch a parsed command.
 pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
     match command {
         Command::Config(cmd) => config::run(ctx, cmd),
         Command::Host(cmd) => host::run(ctx, cmd),
+        Command::Lab(cmd) => lab::run(ctx, cmd),
         Command::Completions { shell } => completions(shell),
         Command::Man => man(),
     }

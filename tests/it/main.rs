@@ -8,3 +8,5 @@ mod common_sandbox;
 mod config;
 mod host;
 mod sandbox;
+mod conformance;
+mod lab_cloudron;
