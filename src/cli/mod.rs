@@ -8,6 +8,8 @@ use clap::{Args, Parser, Subcommand};
 use crate::output::ColorChoice;
 
 pub mod config;
+pub mod journal;
+pub mod lock;
 
 const ABOUT: &str = "Run a small organisation's shared compute server and Cloudron, safely.";
 
@@ -83,6 +85,12 @@ pub enum Command {
     /// Validate or show the configuration
     #[command(subcommand)]
     Config(config::ConfigCmd),
+    /// Read the operations journal: what was changed, by whom, and how to undo it
+    #[command(subcommand)]
+    Journal(journal::JournalCmd),
+    /// Show whether another matelot run holds the run lock
+    #[command(subcommand)]
+    Lock(lock::LockCmd),
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  matelot completions bash > /etc/bash_completion.d/matelot\n  matelot completions zsh > \"${fpath[1]}/_matelot\"\n  matelot completions fish > ~/.config/fish/completions/matelot.fish"

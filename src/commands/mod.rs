@@ -11,11 +11,15 @@ use crate::cli::{Cli, Command};
 use crate::error::Result;
 
 pub mod config;
+pub mod journal;
+pub mod lock;
 
 /// Dispatch a parsed command.
 pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
     match command {
         Command::Config(cmd) => config::run(ctx, cmd),
+        Command::Journal(cmd) => journal::run(ctx, cmd),
+        Command::Lock(cmd) => lock::run(ctx, cmd),
         Command::Completions { shell } => completions(shell),
         Command::Man => man(),
     }
