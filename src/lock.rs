@@ -10,7 +10,6 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -19,6 +18,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::journal::process::own_args;
 use crate::journal::redact::redact_args;
 use crate::journal::{Actor, ProcessId, format_time};
 
@@ -48,7 +48,7 @@ impl Holder {
             started_at: process.started_at().map(|t| format_time(&t)),
             process,
             actor: Actor::current(),
-            command: redact_args(&std::env::args().collect::<Vec<_>>()),
+            command: redact_args(&own_args()),
             acquired_at: format_time(&Utc::now()),
         }
     }
@@ -92,12 +92,11 @@ impl RunLock {
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
         crate::journal::create_private_dir(dir).map_err(anyhow::Error::new)?;
+        crate::journal::create_file(path, crate::journal::file_mode_for(dir))
+            .map_err(anyhow::Error::new)?;
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(crate::journal::file_mode_for(dir))
             .open(path)
             .with_context(|| format!("opening the lock file {}", path.display()))?;
         let deadline = std::time::Instant::now() + PATIENCE;
@@ -153,7 +152,8 @@ impl Drop for RunLock {
 #[serde(tag = "state", rename_all = "lowercase")]
 pub enum LockStatus {
     Free,
-    /// Held; `holder` is `None` if the holder has not written itself into the file yet.
+    /// Held; `holder` is `None` if the file could not be read or the holder has not written
+    /// itself into it yet.
     Held {
         holder: Option<Box<Holder>>,
     },
@@ -208,7 +208,7 @@ fn locked_error(path: &Path) -> Error {
             h.describe()
         ),
         None => format!(
-            "another matelot run holds the lock {} (it has not said who it is yet); try again later",
+            "another matelot run holds the lock {} (who holds it could not be read); try again later",
             path.display()
         ),
     })

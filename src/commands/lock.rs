@@ -40,8 +40,6 @@ fn render(status: &LockStatus) -> String {
         LockStatus::Held { holder: Some(h) } => {
             format!("held by {} since {}", h.describe(), h.acquired_at)
         }
-        LockStatus::Held { holder: None } => {
-            "held by a run that has not said who it is yet".to_string()
-        }
+        LockStatus::Held { holder: None } => "held (who holds it could not be read)".to_string(),
     }
 }

@@ -27,9 +27,7 @@ impl Journal {
             )));
         }
         let now = format_time(&Utc::now());
-        let command = op
-            .command
-            .unwrap_or_else(|| std::env::args().collect::<Vec<_>>());
+        let command = op.command.unwrap_or_else(super::process::own_args);
         let command = Value::from(redact_args(&command)).to_string();
         let planned = redact_json(&op.planned).to_string();
         let started = (op.status == Status::Running).then_some(now.as_str());
@@ -288,12 +286,12 @@ impl Journal {
             .map_err(|e| self.sql("listing operations", e))?;
         let mut out = Vec::new();
         for row in rows {
+            if filter.limit.is_some_and(|l| out.len() >= l) {
+                break;
+            }
             let op = row.map_err(|e| self.sql("listing operations", e))?;
             if post_filter.is_none_or(|s| op.status == s) {
                 out.push(op);
-            }
-            if filter.limit.is_some_and(|l| out.len() >= l) {
-                break;
             }
         }
         Ok(out)

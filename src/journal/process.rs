@@ -125,6 +125,14 @@ impl Actor {
     }
 }
 
+/// This process's command line; arguments that are not UTF-8 are converted lossily (never
+/// a panic, unlike `std::env::args`).
+pub fn own_args() -> Vec<String> {
+    std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect()
+}
+
 /// Field 22 of `/proc/PID/stat`: the start time in clock ticks since boot.
 pub fn start_ticks(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;

@@ -280,6 +280,18 @@ fn list_filters_and_orders_newest_first() {
     };
     assert_eq!(ids(status(Status::Done)), [a]);
     assert_eq!(ids(status(Status::Planned)), [d, b]);
+    let newest_planned = Filter {
+        status: Some(Status::Planned),
+        limit: Some(1),
+        ..Filter::default()
+    };
+    assert_eq!(ids(newest_planned), [d]);
+    let none = Filter {
+        status: Some(Status::Planned),
+        limit: Some(0),
+        ..Filter::default()
+    };
+    assert_eq!(ids(none), []);
     let future = Filter {
         since: Some(Utc::now() + chrono::Duration::hours(1)),
         ..Filter::default()
