@@ -19,6 +19,7 @@ pub mod error;
 pub mod exec;
 pub mod journal;
 pub mod lab;
+pub mod lock;
 pub mod output;
 
 use crate::cli::{Cli, GlobalArgs};

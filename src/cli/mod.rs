@@ -10,6 +10,8 @@ use crate::output::ColorChoice;
 pub mod config;
 pub mod host;
 pub mod lab;
+pub mod journal;
+pub mod lock;
 
 const ABOUT: &str = "Run a small organisation's shared compute server and Cloudron, safely.";
 
@@ -94,6 +96,12 @@ pub enum Command {
         after_help = "Examples:\n  matelot lab up && matelot --config lab/matelot.toml app list\n  matelot lab status\n  matelot lab down\n  matelot lab serve-cloudron --listen 127.0.0.1:8443"
     )]
     Lab(lab::LabCmd),
+    /// Read the operations journal: what was changed, by whom, and how to undo it
+    #[command(subcommand)]
+    Journal(journal::JournalCmd),
+    /// Show whether another matelot run holds the run lock
+    #[command(subcommand)]
+    Lock(lock::LockCmd),
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  matelot completions bash > /etc/bash_completion.d/matelot\n  matelot completions zsh > \"${fpath[1]}/_matelot\"\n  matelot completions fish > ~/.config/fish/completions/matelot.fish"

@@ -13,6 +13,8 @@ use crate::error::Result;
 pub mod config;
 pub mod host;
 pub mod lab;
+pub mod journal;
+pub mod lock;
 
 /// Dispatch a parsed command.
 pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
@@ -20,6 +22,8 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Config(cmd) => config::run(ctx, cmd),
         Command::Host(cmd) => host::run(ctx, cmd),
         Command::Lab(cmd) => lab::run(ctx, cmd),
+        Command::Journal(cmd) => journal::run(ctx, cmd),
+        Command::Lock(cmd) => lock::run(ctx, cmd),
         Command::Completions { shell } => completions(shell),
         Command::Man => man(),
     }

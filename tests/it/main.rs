@@ -10,3 +10,5 @@ mod host;
 mod sandbox;
 mod conformance;
 mod lab_cloudron;
+mod journal;
+mod lock;

@@ -1,0 +1,326 @@
+//! The journal's vocabulary: operation ids, statuses, what a new operation says, what a stored
+//! one looks like (the `--json` shape), restore points, filters and protections.
+//!
+//! Plain data with serde and parsing; no SQL and no I/O here.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::Value;
+
+use super::process::{Actor, ProcessId};
+
+/// The number of an operation, shown to people as e.g. `12` (`matelot undo 12`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct OpId(pub i64);
+
+impl fmt::Display for OpId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl FromStr for OpId {
+    type Err = String;
+
+    /// Accepts `12` and `#12`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let digits = s.trim().trim_start_matches('#');
+        match digits.parse::<i64>() {
+            Ok(n) if n > 0 => Ok(OpId(n)),
+            _ => Err(format!(
+                "{s:?} is not an operation number; use the ID shown by `matelot journal list`, e.g. 12"
+            )),
+        }
+    }
+}
+
+/// Where an operation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Recorded, nothing changed yet (e.g. taking the restore point).
+    Planned,
+    /// Changing things now.
+    Running,
+    /// Completed.
+    Done,
+    /// Failed; the message says why. Nothing or only harmless steps were applied.
+    Failed,
+    /// Refused or declined before any change (protected target, no confirmation).
+    Refused,
+    /// Some changes were applied and some were not.
+    Partial,
+    /// The process writing it died while it was planned or running.
+    Interrupted,
+}
+
+impl Status {
+    pub const ALL: [Status; 7] = [
+        Status::Planned,
+        Status::Running,
+        Status::Done,
+        Status::Failed,
+        Status::Refused,
+        Status::Partial,
+        Status::Interrupted,
+    ];
+
+    /// The lowercase name stored in the database and printed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Planned => "planned",
+            Status::Running => "running",
+            Status::Done => "done",
+            Status::Failed => "failed",
+            Status::Refused => "refused",
+            Status::Partial => "partial",
+            Status::Interrupted => "interrupted",
+        }
+    }
+
+    /// True for planned and running: the operation is still in the hands of its process.
+    pub fn is_open(self) -> bool {
+        matches!(self, Status::Planned | Status::Running)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Status::ALL
+            .into_iter()
+            .find(|st| st.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| format!("unknown status {s:?}"))
+    }
+}
+
+/// What to record when an operation begins. The writer's identity (actor, pid, start time,
+/// host) and the redacted command line are filled in by [`super::Journal::begin`].
+#[derive(Debug, Clone)]
+pub struct NewOp {
+    /// Dotted verb, e.g. `app.uninstall`, `user.add`.
+    pub kind: String,
+    /// What it acts on, e.g. `matomo.example.org` or `user:alice@calcul`.
+    pub target: String,
+    /// The planned changes (redacted before storing).
+    pub planned: Value,
+    /// `Planned` (default) or `Running`.
+    pub status: Status,
+    /// The command line; `None` means this process's own arguments. Redacted before storing.
+    pub command: Option<Vec<String>>,
+}
+
+impl NewOp {
+    pub fn new(kind: impl Into<String>, target: impl Into<String>) -> Self {
+        NewOp {
+            kind: kind.into(),
+            target: target.into(),
+            planned: Value::Null,
+            status: Status::Planned,
+            command: None,
+        }
+    }
+
+    /// The planned changes, as JSON (e.g. a serialized plan).
+    pub fn planned(mut self, planned: Value) -> Self {
+        self.planned = planned;
+        self
+    }
+
+    /// Start as `running` rather than `planned` (for changes with no preparation step).
+    pub fn running(mut self) -> Self {
+        self.status = Status::Running;
+        self
+    }
+
+    /// Record this command line instead of the process's own arguments.
+    pub fn command(mut self, args: Vec<String>) -> Self {
+        self.command = Some(args);
+        self
+    }
+}
+
+/// A restore point taken before a destructive change: what it is and where to find it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RestorePoint {
+    /// e.g. `cloudron.app_backup`, `restic.snapshot`, `cloudron.user_record`.
+    pub kind: String,
+    /// The backup or snapshot id.
+    pub id: String,
+    /// Anything else undo needs (redacted before storing).
+    #[serde(default)]
+    pub details: Value,
+}
+
+/// One stored operation: the `--json` shape of `journal list` and `journal show`.
+///
+/// `status` is the effective status: an operation left planned or running by a process
+/// that is gone reads as `interrupted`, even before [`super::Journal::reconcile_interrupted`]
+/// persists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Operation {
+    pub id: OpId,
+    pub kind: String,
+    pub target: String,
+    pub status: Status,
+    #[serde(serialize_with = "ser_time")]
+    pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "ser_opt_time")]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "ser_opt_time")]
+    pub finished_at: Option<DateTime<Utc>>,
+    pub actor: Actor,
+    /// The writing process (pid, start ticks, boot id, host).
+    pub process: ProcessId,
+    /// The command line, secrets redacted.
+    pub command: Vec<String>,
+    pub planned: Value,
+    pub restore_point: Option<RestorePoint>,
+    pub message: Option<String>,
+    pub undo_hint: Option<String>,
+}
+
+/// A line of an operation's history: status changes and notes, in order.
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    #[serde(serialize_with = "ser_time")]
+    pub at: DateTime<Utc>,
+    /// The status entered, if this event is a status change.
+    pub status: Option<Status>,
+    pub message: String,
+}
+
+/// A target that destructive commands refuse, recorded in the journal so it outlives a
+/// configuration edit.
+#[derive(Debug, Clone, Serialize)]
+pub struct Protection {
+    pub target: String,
+    #[serde(serialize_with = "ser_time")]
+    pub added_at: DateTime<Utc>,
+    pub actor: Actor,
+    pub note: Option<String>,
+}
+
+/// How `Filter::target` matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetMatch {
+    /// The target is exactly this.
+    Exact(String),
+    /// The target contains this, ignoring ASCII case.
+    Contains(String),
+}
+
+/// Which operations [`super::Journal::list`] returns (newest first).
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Created at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    pub target: Option<TargetMatch>,
+    /// `app` matches `app.uninstall`, `app.restore`...; `app.uninstall` matches only itself.
+    pub kind: Option<String>,
+    /// Effective status (so `interrupted` finds rows not yet reconciled).
+    pub status: Option<Status>,
+    pub limit: Option<usize>,
+}
+
+/// Times are stored and printed as RFC 3339 UTC with milliseconds, e.g.
+/// `2025-06-01T14:03:07.123Z`; this fixed shape also sorts as text.
+pub fn format_time(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn ser_time<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format_time(t))
+}
+
+fn ser_opt_time<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&format_time(t)),
+        None => s.serialize_none(),
+    }
+}
+
+/// Parse a `--since` value relative to `now`: a duration back in time (`7d`, `36h`, `2w`,
+/// `90m`, `1week 2days`), an RFC 3339 time (`2025-06-01T08:00:00Z`), or a date (`2025-06-01`,
+/// midnight UTC).
+pub fn parse_since(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    let s = s.trim();
+    if let Ok(d) = humantime::parse_duration(s) {
+        let d = chrono::Duration::from_std(d).map_err(|_| format!("--since {s:?} is too long"))?;
+        return now
+            .checked_sub_signed(d)
+            .ok_or_else(|| format!("--since {s:?} is too long"));
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        && let Some(t) = d.and_hms_opt(0, 0, 0)
+    {
+        return Ok(t.and_utc());
+    }
+    Err(format!(
+        "--since {s:?} is neither a duration (7d, 36h, 2w) nor a date (2025-06-01 or \
+         2025-06-01T08:00:00Z)"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn op_ids_parse_tolerantly() {
+        assert_eq!("12".parse::<OpId>(), Ok(OpId(12)));
+        assert_eq!(" #7 ".parse::<OpId>(), Ok(OpId(7)));
+        for bad in ["", "0", "-3", "abc", "12a"] {
+            let err = bad.parse::<OpId>().unwrap_err();
+            assert!(err.contains("not an operation number"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn statuses_round_trip_through_their_names() {
+        for st in Status::ALL {
+            assert_eq!(st.as_str().parse::<Status>(), Ok(st));
+            assert_eq!(serde_json::to_value(st).unwrap(), st.as_str());
+        }
+        assert_eq!("DONE".parse::<Status>(), Ok(Status::Done));
+        assert!("finished".parse::<Status>().is_err());
+    }
+
+    #[test]
+    fn since_accepts_durations_and_dates() {
+        let now = DateTime::parse_from_rfc3339("2025-06-15T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let cases = [
+            ("7d", "2025-06-08T12:00:00.000Z"),
+            ("36h", "2025-06-14T00:00:00.000Z"),
+            ("2w", "2025-06-01T12:00:00.000Z"),
+            ("90m", "2025-06-15T10:30:00.000Z"),
+            ("1day 2h", "2025-06-14T10:00:00.000Z"),
+            ("2025-06-01", "2025-06-01T00:00:00.000Z"),
+            ("2025-06-01T08:00:00+02:00", "2025-06-01T06:00:00.000Z"),
+        ];
+        for (input, want) in cases {
+            let got = parse_since(input, now).unwrap_or_else(|e| panic!("{input}: {e}"));
+            assert_eq!(format_time(&got), want, "{input}");
+        }
+        for bad in ["yesterday", "7 parsecs", "2025-13-01", ""] {
+            let err = parse_since(bad, now).unwrap_err();
+            assert!(err.contains("neither a duration"), "{bad}: {err}");
+        }
+    }
+}
