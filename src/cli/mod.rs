@@ -9,8 +9,8 @@ use crate::output::ColorChoice;
 
 pub mod config;
 pub mod host;
-pub mod lab;
 pub mod journal;
+pub mod lab;
 pub mod lock;
 
 const ABOUT: &str = "Run a small organisation's shared compute server and Cloudron, safely.";

@@ -12,8 +12,8 @@ use crate::error::Result;
 
 pub mod config;
 pub mod host;
-pub mod lab;
 pub mod journal;
+pub mod lab;
 pub mod lock;
 
 /// Dispatch a parsed command.
