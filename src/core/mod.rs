@@ -3,3 +3,4 @@
 
 pub mod person;
 pub mod progress;
+pub mod roster;
