@@ -112,6 +112,7 @@ pub fn parse_facts(host: &str, output: &str, range: UidRange) -> Result<ComputeF
     };
     let mut facts = ComputeFacts {
         host: host.into(),
+        managed: range,
         ..ComputeFacts::default()
     };
     let mut clock = None;

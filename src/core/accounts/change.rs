@@ -1,16 +1,13 @@
-//! Changes to people's accounts: what a plan is made of. Each change is data (serialised for
-//! `--json` and the journal, with the previous values needed to undo it) and renders to one
-//! human line (`+ user alice on calcul (groups: physics, teaching; 2 keys)`). Rendering escapes
-//! control characters, since values observed on a host (a GECOS field) are untrusted.
-//! Applying changes is not done here: see the compute scripts and the executor.
+//! Changes to people's accounts: what a plan is made of. Each change is data, serialised for
+//! `--json` and the journal (and read back for `undo`), carrying the previous values needed to
+//! undo it; [`Change::inverse`] gives the change that undoes it when that is a plain change.
+//! Human lines are in `render`. Applying changes is not done here: see the compute scripts and
+//! the executor.
 
-use std::collections::BTreeSet;
-use std::fmt;
-
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One change on one system.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "on", rename_all = "snake_case")]
 pub enum Change {
     Compute {
@@ -25,7 +22,7 @@ pub enum Change {
 }
 
 /// A change to accounts on a compute host. One change is one step of the host's script.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum ComputeChange {
     CreateGroup {
@@ -82,7 +79,7 @@ pub enum ComputeChange {
 /// A change to users and groups on Cloudron. Existing users carry their `id`; `id: None` means
 /// the user is created earlier in the same plan (the executor resolves it by username). Groups
 /// are named; the executor resolves their ids, including groups created by the plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum CloudronChange {
     CreateGroup {
@@ -128,14 +125,14 @@ pub enum CloudronChange {
 }
 
 /// A field's old and new values.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FromTo {
     pub from: String,
     pub to: String,
 }
 
 /// How dangerous a change is, which decides the guard (DESIGN.md "Danger tiers").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Tier {
     Mild,
@@ -229,181 +226,110 @@ impl CloudronChange {
     }
 }
 
-/// Untrusted text for a terminal: control characters escaped, quoted.
-fn q(s: &str) -> String {
-    let mut out = String::from("'");
-    for c in s.chars() {
-        if c.is_control() || crate::core::person::unicode::is_forbidden_anywhere(c) {
-            out.push_str(&format!("\\u{{{:04X}}}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out.push('\'');
-    out
-}
-
-/// `a, b` or `none`.
-fn list(items: &[String]) -> String {
-    if items.is_empty() {
-        "none".into()
-    } else {
-        items.join(", ")
-    }
-}
-
-fn count(n: usize, one: &str, many: &str) -> String {
-    match n {
-        0 => format!("no {many}"),
-        1 => format!("1 {one}"),
-        _ => format!("{n} {many}"),
-    }
-}
-
-/// `+a -b` between two lists.
-fn diff(from: &[String], to: &[String]) -> String {
-    let from_set: BTreeSet<&String> = from.iter().collect();
-    let to_set: BTreeSet<&String> = to.iter().collect();
-    let mut parts: Vec<String> = to_set
-        .difference(&from_set)
-        .map(|s| format!("+{s}"))
-        .collect();
-    parts.extend(from_set.difference(&to_set).map(|s| format!("-{s}")));
-    parts.join(" ")
-}
-
-/// A day number as a date (`2026-09-30`), or `never`.
-pub fn day(days: Option<i64>) -> String {
-    match days {
-        None => "never".into(),
-        Some(d) => chrono::DateTime::from_timestamp(d.saturating_mul(86_400), 0)
-            .map_or_else(|| format!("day {d}"), |t| t.format("%Y-%m-%d").to_string()),
-    }
-}
-
-impl fmt::Display for Change {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Change {
+    /// The change that undoes this one, when undoing is itself a plain change. `None` for
+    /// creations and removals (undoing a removal restores from the restore point; undoing a
+    /// creation is a guarded removal) and for invitations (an email cannot be unsent).
+    pub fn inverse(&self) -> Option<Change> {
+        use CloudronChange as K;
         use ComputeChange as C;
+        let swap = |from: &Vec<String>, to: &Vec<String>| (to.clone(), from.clone());
         match self {
-            Change::Compute { host, change } => match change {
-                C::CreateGroup { group } => write!(f, "+ group {group} on {host}"),
-                C::CreateUser {
-                    user,
-                    uid,
-                    groups,
-                    keys,
-                    ..
-                } => {
-                    let uid = uid.map(|u| format!("uid {u}; ")).unwrap_or_default();
-                    write!(
-                        f,
-                        "+ user {user} on {host} ({uid}groups: {}; {})",
-                        list(groups),
-                        count(keys.len(), "key", "keys")
-                    )
-                }
-                C::SetFullName { user, from, to } => {
-                    write!(f, "~ name of {user} on {host}: {} -> {}", q(from), q(to))
-                }
-                C::SetGroups { user, from, to } => {
-                    write!(f, "~ groups of {user} on {host}: {}", diff(from, to))
-                }
-                C::SetAuthorizedKeys { user, from, to } => {
-                    let added = to.iter().filter(|k| !from.contains(k)).count();
-                    let removed = from.iter().filter(|k| !to.contains(k)).count();
-                    write!(
-                        f,
-                        "~ keys of {user} on {host}: +{added} -{removed} (now {})",
-                        count(to.len(), "key", "keys")
-                    )
-                }
-                C::Lock {
-                    user,
-                    previous_expiry,
-                } => write!(
-                    f,
-                    "! lock {user} on {host} (password locked, account expired; expiry was {})",
-                    day(*previous_expiry)
-                ),
-                C::Unlock {
-                    user,
-                    restore_expiry,
-                    known_previous,
-                } => write!(
-                    f,
-                    "~ unlock {user} on {host} (expiry restored to {}{})",
-                    day(*restore_expiry),
-                    if *known_previous {
-                        ""
-                    } else {
-                        ", no record of an earlier one"
+            Change::Compute { host, change } => {
+                let inverse = match change {
+                    C::SetFullName { user, from, to } => C::SetFullName {
+                        user: user.clone(),
+                        from: to.clone(),
+                        to: from.clone(),
+                    },
+                    C::SetGroups { user, from, to } => {
+                        let (from, to) = swap(from, to);
+                        C::SetGroups {
+                            user: user.clone(),
+                            from,
+                            to,
+                        }
                     }
-                ),
-                C::RemoveUser { user, uid, home } => write!(
-                    f,
-                    "- user {user} on {host} (uid {uid}; home {} archived first)",
-                    q(home)
-                ),
-            },
-            Change::Cloudron { change } => match change {
-                CloudronChange::CreateGroup { group } => write!(f, "+ group {group} on cloudron"),
-                CloudronChange::CreateUser {
-                    username,
-                    email,
-                    display_name,
-                    groups,
-                } => write!(
-                    f,
-                    "+ user {username} on cloudron ({email}, {}; groups: {})",
-                    q(display_name),
-                    list(groups)
-                ),
-                CloudronChange::SetProfile {
-                    username,
-                    email,
-                    display_name,
-                    set_username,
-                    ..
-                } => {
-                    let mut parts = Vec::new();
-                    if *set_username {
-                        parts.push(format!("username -> {username}"));
+                    C::SetAuthorizedKeys { user, from, to } => {
+                        let (from, to) = swap(from, to);
+                        C::SetAuthorizedKeys {
+                            user: user.clone(),
+                            from,
+                            to,
+                        }
                     }
-                    if let Some(e) = email {
-                        parts.push(format!("email {} -> {}", q(&e.from), q(&e.to)));
+                    C::Lock {
+                        user,
+                        previous_expiry,
+                    } => C::Unlock {
+                        user: user.clone(),
+                        restore_expiry: *previous_expiry,
+                        known_previous: true,
+                    },
+                    C::Unlock { user, .. } => C::Lock {
+                        user: user.clone(),
+                        previous_expiry: None,
+                    },
+                    C::CreateGroup { .. } | C::CreateUser { .. } | C::RemoveUser { .. } => {
+                        return None;
                     }
-                    if let Some(d) = display_name {
-                        parts.push(format!("display name {} -> {}", q(&d.from), q(&d.to)));
+                };
+                Some(Change::compute(host, inverse))
+            }
+            Change::Cloudron { change } => {
+                let inverse = match change {
+                    K::SetProfile {
+                        id,
+                        username,
+                        email,
+                        display_name,
+                        set_username: false,
+                    } => K::SetProfile {
+                        id: id.clone(),
+                        username: username.clone(),
+                        email: email.as_ref().map(FromTo::reversed),
+                        display_name: display_name.as_ref().map(FromTo::reversed),
+                        set_username: false,
+                    },
+                    K::SetActive {
+                        id,
+                        username,
+                        active,
+                    } => K::SetActive {
+                        id: id.clone(),
+                        username: username.clone(),
+                        active: !active,
+                    },
+                    K::SetUserGroups {
+                        id,
+                        username,
+                        from,
+                        to,
+                    } => {
+                        let (from, to) = swap(from, to);
+                        K::SetUserGroups {
+                            id: id.clone(),
+                            username: username.clone(),
+                            from,
+                            to,
+                        }
                     }
-                    write!(
-                        f,
-                        "~ profile of {username} on cloudron: {}",
-                        parts.join(", ")
-                    )
-                }
-                CloudronChange::SetActive {
-                    username, active, ..
-                } => {
-                    if *active {
-                        write!(f, "~ activate {username} on cloudron")
-                    } else {
-                        write!(f, "! deactivate {username} on cloudron")
-                    }
-                }
-                CloudronChange::SetUserGroups {
-                    username, from, to, ..
-                } => {
-                    write!(f, "~ groups of {username} on cloudron: {}", diff(from, to))
-                }
-                CloudronChange::Invite { username, email } => {
-                    write!(f, "+ invite {username} on cloudron (mail to {email})")
-                }
-                CloudronChange::RemoveUser {
-                    username, email, ..
-                } => {
-                    write!(f, "- user {username} on cloudron ({email})")
-                }
-            },
+                    _ => return None,
+                };
+                Some(Change::cloudron(inverse))
+            }
         }
     }
 }
+
+impl FromTo {
+    pub fn reversed(&self) -> FromTo {
+        FromTo {
+            from: self.to.clone(),
+            to: self.from.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

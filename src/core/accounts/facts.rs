@@ -73,6 +73,9 @@ pub struct ComputeFacts {
     pub today: i64,
     /// True when the facts were gathered as root (so shadow and keys are known).
     pub root: bool,
+    /// The uids of people on this host (from the host's `min_uid`): accounts outside are
+    /// system accounts, never created, changed or pruned.
+    pub managed: UidRange,
     pub users: BTreeMap<String, HostUser>,
     pub groups: BTreeMap<String, HostGroup>,
     /// Lines of the facts output that could not be understood (kept for `--verbose`).

@@ -8,6 +8,7 @@ pub mod facts;
 pub mod plan;
 mod plan_cloudron;
 mod plan_compute;
+pub mod render;
 pub mod simulate;
 
 #[cfg(test)]

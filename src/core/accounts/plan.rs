@@ -16,7 +16,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::change::{Change, CloudronChange, ComputeChange, Tier};
 use super::facts::{Facts, UidRange};
@@ -37,8 +37,6 @@ pub enum Prune {
 /// Settings that shape a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PlanOptions {
-    /// uids (and gids) of people on compute hosts.
-    pub managed: UidRange,
     /// Login shell of new accounts.
     pub shell: String,
     /// Only used by [`plan_people`] for a whole roster.
@@ -50,7 +48,6 @@ pub struct PlanOptions {
 impl Default for PlanOptions {
     fn default() -> Self {
         PlanOptions {
-            managed: UidRange::default(),
             shell: "/bin/bash".into(),
             prune: Prune::Keep,
             invite: true,
@@ -59,7 +56,7 @@ impl Default for PlanOptions {
 }
 
 /// The changes to make, in order, and what is worth telling about what is left alone.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
     pub changes: Vec<Change>,
     pub notes: Vec<String>,
@@ -190,20 +187,19 @@ impl<'a> Planning<'a> {
             .flatten()
             .cloned()
             .collect();
-        let highest = facts
-            .compute
-            .iter()
-            .flat_map(|h| h.users.values())
-            .map(|u| u.uid)
-            .filter(|uid| opts.managed.contains(*uid))
-            .max();
+        // A new person gets one uid for every host: above every person's uid on any host
+        // (never a freed uid, whose old files may remain) and within every host's range.
+        let people = || {
+            facts
+                .compute
+                .iter()
+                .flat_map(|h| h.users.values().filter(|u| h.managed.contains(u.uid)))
+        };
+        let highest = people().map(|u| u.uid).max();
+        let lowest = facts.compute.iter().map(|h| h.managed.min).max();
         let mut uids = BTreeMap::new();
-        for host in &facts.compute {
-            for u in host.users.values() {
-                if opts.managed.contains(u.uid) {
-                    uids.entry(u.name.clone()).or_insert(u.uid);
-                }
-            }
+        for u in people() {
+            uids.entry(u.name.clone()).or_insert(u.uid);
         }
         Planning {
             facts,
@@ -215,22 +211,21 @@ impl<'a> Planning<'a> {
             notes: Vec::new(),
             problems: Vec::new(),
             uids,
-            next_uid: highest.map_or(opts.managed.min, |h| h + 1),
+            next_uid: highest
+                .map_or(0, |h| h + 1)
+                .max(lowest.unwrap_or(UidRange::default().min)),
         }
     }
 
     /// The uid `user` has (or will have) across hosts.
-    pub fn uid_for(&mut self, user: &str) -> Option<u32> {
+    pub fn uid_for(&mut self, user: &str) -> u32 {
         if let Some(uid) = self.uids.get(user) {
-            return Some(*uid);
-        }
-        if !self.opts.managed.contains(self.next_uid) {
-            return None;
+            return *uid;
         }
         let uid = self.next_uid;
         self.next_uid += 1;
         self.uids.insert(user.to_string(), uid);
-        Some(uid)
+        uid
     }
 
     pub fn problem(&mut self, target: &str, user: Option<&str>, message: String) {

@@ -5,9 +5,10 @@
 
 use std::collections::BTreeSet;
 
-use super::change::{Change, ComputeChange as C, day};
+use super::change::{Change, ComputeChange as C};
 use super::facts::{AuthorizedKeys, ComputeFacts, HostUser, PasswordState, is_nologin_shell};
 use super::plan::{Planning, Prune, Want};
+use super::render::day;
 use crate::core::person::PersonState;
 
 pub(crate) fn plan_host(p: &mut Planning<'_>, host: &ComputeFacts) {
@@ -39,7 +40,7 @@ fn push(p: &mut Planning<'_>, host: &ComputeFacts, change: C) {
 /// Create the groups people need; refuse system groups and personal groups.
 fn plan_groups(p: &mut Planning<'_>, host: &ComputeFacts) {
     let h = host.host.as_str();
-    let range = p.opts.managed;
+    let range = host.managed;
     let needed: BTreeSet<String> = p
         .wants
         .iter()
@@ -103,7 +104,7 @@ fn plan_person(p: &mut Planning<'_>, host: &ComputeFacts, w: &Want) {
         create(p, host, w);
         return;
     };
-    if !p.opts.managed.contains(user.uid) {
+    if !host.managed.contains(user.uid) {
         p.problem(
             h,
             Some(name),
@@ -111,8 +112,8 @@ fn plan_person(p: &mut Planning<'_>, host: &ComputeFacts, w: &Want) {
                 "'{name}' is a system account here (uid {}), outside the people's uids {}..{}; \
                  matelot leaves it alone",
                 user.uid,
-                p.opts.managed.min,
-                p.opts.managed.max - 1
+                host.managed.min,
+                host.managed.max - 1
             ),
         );
         return;
@@ -134,16 +135,21 @@ fn plan_person(p: &mut Planning<'_>, host: &ComputeFacts, w: &Want) {
 
 fn create(p: &mut Planning<'_>, host: &ComputeFacts, w: &Want) {
     let name = w.username.as_str();
-    let uid = p.uid_for(name);
-    let uid = match uid {
-        Some(u) if host.user_by_uid(u).is_some() => {
-            p.notes.push(format!(
-                "{name} cannot have uid {u} on {} (taken there); useradd picks one",
-                host.host
-            ));
-            None
-        }
-        other => other,
+    let u = p.uid_for(name);
+    let uid = if host.user_by_uid(u).is_some() {
+        p.notes.push(format!(
+            "{name} cannot have uid {u} on {} (taken there); useradd picks one",
+            host.host
+        ));
+        None
+    } else if !host.managed.contains(u) {
+        p.notes.push(format!(
+            "{name} cannot have uid {u} on {} (outside its people's uids); useradd picks one",
+            host.host
+        ));
+        None
+    } else {
+        Some(u)
     };
     push(
         p,
@@ -296,7 +302,7 @@ fn prune(p: &mut Planning<'_>, host: &ComputeFacts) {
     let extra: Vec<&HostUser> = host
         .users
         .values()
-        .filter(|u| p.opts.managed.contains(u.uid) && !listed.contains(u.name.as_str()))
+        .filter(|u| host.managed.contains(u.uid) && !listed.contains(u.name.as_str()))
         .collect();
     if extra.is_empty() {
         return;

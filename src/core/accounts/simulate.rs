@@ -18,12 +18,12 @@ pub struct SimError {
 }
 
 /// Apply every change in order.
-pub fn apply_all(facts: &mut Facts, changes: &[Change], range: UidRange) -> Result<(), SimError> {
-    changes.iter().try_for_each(|c| apply(facts, c, range))
+pub fn apply_all(facts: &mut Facts, changes: &[Change]) -> Result<(), SimError> {
+    changes.iter().try_for_each(|c| apply(facts, c))
 }
 
 /// Apply one change.
-pub fn apply(facts: &mut Facts, change: &Change, range: UidRange) -> Result<(), SimError> {
+pub fn apply(facts: &mut Facts, change: &Change) -> Result<(), SimError> {
     let fail = |reason: &str| SimError {
         change: change.to_string(),
         reason: reason.to_string(),
@@ -36,7 +36,7 @@ pub fn apply(facts: &mut Facts, change: &Change, range: UidRange) -> Result<(), 
                 .iter_mut()
                 .find(|f| &f.host == host)
                 .ok_or_else(|| fail("no facts for this host"))?;
-            compute(h, change, range).map_err(|r| fail(&r))?;
+            compute(h, change).map_err(|r| fail(&r))?;
             // The journal records what a lock replaced; unlock reads it back.
             if let ComputeChange::Lock {
                 user,
@@ -87,8 +87,9 @@ fn set_groups(h: &mut ComputeFacts, user: &str, groups: &[String]) -> Result<(),
     Ok(())
 }
 
-fn compute(h: &mut ComputeFacts, change: &ComputeChange, range: UidRange) -> Result<(), String> {
+fn compute(h: &mut ComputeFacts, change: &ComputeChange) -> Result<(), String> {
     use ComputeChange as C;
+    let range = h.managed;
     match change {
         C::CreateGroup { group } => {
             if h.groups.contains_key(group) {

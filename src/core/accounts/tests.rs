@@ -117,7 +117,7 @@ fn cloudron(users: Vec<CloudronUser>, groups: &[(&str, &str)]) -> CloudronFacts 
 fn plan_and_converge(people: &[Person], facts: &Facts, opts: &PlanOptions, whole: bool) -> String {
     let plan = plan_people(people, facts, opts, whole).unwrap_or_else(|e| panic!("{e:#?}"));
     let mut after = facts.clone();
-    apply_all(&mut after, &plan.changes, opts.managed).unwrap_or_else(|e| panic!("{e}"));
+    apply_all(&mut after, &plan.changes).unwrap_or_else(|e| panic!("{e}"));
     let again = plan_people(people, &after, opts, whole).unwrap();
     assert!(
         again.is_empty(),
@@ -344,7 +344,7 @@ fn lock_then_unlock_restores_exactly_the_previous_expiry() {
         serde_json::json!({"on": "compute", "host": "calcul", "action": "lock", "user": "alice", "previous_expiry": contract_end})
     );
     let before = f.clone();
-    apply_all(&mut f, &lock.changes, opts.managed).unwrap();
+    apply_all(&mut f, &lock.changes).unwrap();
     assert!(f.compute[0].users["alice"].is_locked(TODAY));
     assert!(
         plan_state(&alice, PersonState::Locked, &f, &opts)
@@ -360,7 +360,7 @@ fn lock_then_unlock_restores_exactly_the_previous_expiry() {
             "~ activate alice on cloudron"
         ]
     );
-    apply_all(&mut f, &unlock.changes, opts.managed).unwrap();
+    apply_all(&mut f, &unlock.changes).unwrap();
     f.previous_locks.clear();
     assert_eq!(f, before, "unlock did not restore what lock replaced");
 }
@@ -522,7 +522,7 @@ fn a_hundred_people_converge_on_three_hosts_and_cloudron() {
 
     // Then the roster changes: someone leaves, someone is locked, groups move.
     let mut after = f.clone();
-    apply_all(&mut after, &plan.changes, opts.managed).unwrap();
+    apply_all(&mut after, &plan.changes).unwrap();
     let mut next = people.clone();
     next.retain(|p| p.username.as_str() != "user007");
     next[0].state = PersonState::Locked;
@@ -533,4 +533,39 @@ fn a_hundred_people_converge_on_three_hosts_and_cloudron() {
     };
     let second = plan_and_converge(&next, &after, &opts, true);
     insta::assert_snapshot!(second);
+}
+
+#[test]
+fn each_host_has_its_own_range_of_people_uids() {
+    // On `old`, people start at 500: eve (uid 600) is a person there and pruned; on `new`,
+    // people start at 2000, so the new uid is chosen at or above 2000 for everyone.
+    let mut old = host("old", &[("eve", 600)]);
+    old.managed = UidRange {
+        min: 500,
+        max: 60000,
+    };
+    let mut new = host("new", &[("zoe", 1500)]);
+    new.managed = UidRange {
+        min: 2000,
+        max: 60000,
+    };
+    let f = facts(vec![old, new], None);
+    let opts = PlanOptions {
+        prune: Prune::Lock,
+        ..PlanOptions::default()
+    };
+    let out = plan_and_converge(&[active("alice", &[], &[])], &f, &opts, true);
+    assert_eq!(
+        out,
+        "+ user alice on old (uid 2000; groups: none; no keys)\n\
+         ! lock eve on old (password locked, account expired; expiry was never)\n\
+         + user alice on new (uid 2000; groups: none; no keys)"
+    );
+    let err = problems(plan_people(&[active("zoe", &[], &[])], &f, &opts, false));
+    assert_eq!(
+        err,
+        [
+            "new: 'zoe' is a system account here (uid 1500), outside the people's uids 2000..59999; matelot leaves it alone"
+        ]
+    );
 }
