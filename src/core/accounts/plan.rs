@@ -269,6 +269,13 @@ pub fn plan_people(
     for d in dups {
         p.problem("plan", Some(&d), format!("'{d}' is listed twice"));
     }
+    if whole_roster && people.is_empty() && opts.prune != Prune::Keep {
+        p.problem(
+            "plan",
+            None,
+            "the roster is empty: pruning would lock or remove everyone; refusing".into(),
+        );
+    }
     run(p)
 }
 

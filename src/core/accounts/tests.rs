@@ -569,3 +569,16 @@ fn each_host_has_its_own_range_of_people_uids() {
         ]
     );
 }
+
+#[test]
+fn an_empty_roster_never_prunes_everyone() {
+    let f = facts(vec![host("calcul", &[("alice", 1001)])], None);
+    let opts = PlanOptions {
+        prune: Prune::Remove,
+        ..PlanOptions::default()
+    };
+    assert_eq!(
+        problems(plan_people(&[], &f, &opts, true)),
+        ["plan: the roster is empty: pruning would lock or remove everyone; refusing"]
+    );
+}

@@ -212,6 +212,42 @@ pub fn parse(
     })
 }
 
+/// What `user add NAME --email E [--name N] [--group G]... [--key FILE|KEY]...` gives.
+#[derive(Debug, Clone, Default)]
+pub struct PersonArgs {
+    pub username: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub groups: Vec<String>,
+    /// Key text or key file paths (resolved through the [`KeyFiles`] given).
+    pub keys: Vec<String>,
+}
+
+/// Check one person given on the command line with exactly the roster's rules (so `user add`
+/// and `user sync` accept and refuse the same things). Every problem is returned, as messages.
+pub fn person_from_args(args: &PersonArgs, files: &dyn KeyFiles) -> Result<Person, Vec<String>> {
+    let cell = |text: &str| Cell {
+        text: text.to_string(),
+        line: 1,
+        column: 1,
+    };
+    let raw = RawPerson {
+        line: 1,
+        username: Some(cell(&args.username)),
+        email: Some(cell(&args.email)),
+        name: args.name.as_deref().map(cell),
+        groups: args.groups.iter().map(|g| cell(g)).collect(),
+        keys: args.keys.iter().map(|k| cell(k)).collect(),
+        state: None,
+    };
+    let mut problems = Problems::new("command line");
+    let (person, _) = fields::build(&raw, files, &mut problems);
+    match person {
+        Some(p) if problems.errors.is_empty() => Ok(p),
+        _ => Err(problems.errors.into_iter().map(|e| e.message).collect()),
+    }
+}
+
 /// One field of a person as found in the file, before validation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Field {

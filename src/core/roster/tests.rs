@@ -262,3 +262,41 @@ fn a_missing_roster_says_so() {
         "cannot read roster tests/fixtures/rosters/nope.csv: no such file"
     );
 }
+
+#[test]
+fn a_person_from_the_command_line_follows_the_same_rules() {
+    let files = |path: &str| -> Result<String, String> {
+        match path {
+            "alice.pub" => Ok(format!("{ED25519}\n")),
+            "id_ed25519" => Ok("-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n".into()),
+            _ => Err("no such file".into()),
+        }
+    };
+    let args = PersonArgs {
+        username: "Alice".into(),
+        email: "Alice@Example.org".into(),
+        name: Some("Alice Martin".into()),
+        groups: vec!["physics".into(), "lab,teaching".into()],
+        keys: vec!["alice.pub".into(), CAROL.into()],
+    };
+    let p = person_from_args(&args, &files).unwrap();
+    assert_eq!(p.username.as_str(), "alice");
+    assert_eq!(p.groups.len(), 3);
+    assert_eq!(p.keys.len(), 2);
+    let bad = PersonArgs {
+        username: "r\u{043E}ot".into(),
+        email: "alice".into(),
+        name: None,
+        groups: vec!["sudo".into()],
+        keys: vec!["id_ed25519".into()],
+    };
+    assert_eq!(
+        person_from_args(&bad, &files).unwrap_err(),
+        [
+            "username 'rоot' contains 'о' (U+043E CYRILLIC SMALL LETTER O, looks like 'o'); a username may only use a-z, 0-9, '_' and '-'",
+            "email 'alice': has no '@'",
+            "group name 'sudo' is a system account name; choose another name",
+            "key file 'id_ed25519': this is a PRIVATE key (-----BEGIN OPENSSH PRIVATE KEY-----), not a public key: give the public key (the .pub file) instead, and treat this private key as compromised (it was shared)",
+        ]
+    );
+}
