@@ -184,6 +184,8 @@ impl Change {
             Change::Cloudron { change } => match change {
                 CloudronChange::RemoveUser { .. } => Tier::Severe,
                 CloudronChange::SetActive { active: false, .. } => Tier::Moderate,
+                // Password resets go to the email: changing it hands over the account.
+                CloudronChange::SetProfile { email: Some(_), .. } => Tier::Moderate,
                 CloudronChange::SetUserGroups { from, to, .. }
                     if from.iter().any(|f| !to.contains(f)) =>
                 {
