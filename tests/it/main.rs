@@ -7,4 +7,5 @@ mod cli;
 mod common_sandbox;
 mod config;
 mod host;
+mod restic;
 mod sandbox;
