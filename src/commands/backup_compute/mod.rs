@@ -1,4 +1,4 @@
-//! The compute half of `matelot backup run|list|prune`: restic on every configured compute host
+//! The compute half of `matelot backup run|list|verify|prune`: restic on every configured compute host
 //! (or one), against `[backup.compute]`. Library-level command functions: the `backup` noun
 //! (`cli/backup.rs`, `commands/backup.rs`) wires them in and may merge their reports with the
 //! Cloudron half, so each comes as `collect_*` (data, `Serialize`) and as a function that also
@@ -9,12 +9,13 @@
 //! repository is never created here: a missing one is an error that says how to init it.
 //! Backups are mild (no prompt); prune is moderate (y/N on a terminal, `--yes` in scripts).
 //!
-//! `run.rs`, `list.rs` and `prune.rs` hold one verb each; this file holds what they share:
+//! `run.rs`, `list.rs`, `verify.rs` and `prune.rs` hold one verb each; this file holds what they share:
 //! host selection, connection, the exit-code policy.
 
 mod list;
 mod prune;
 mod run;
+mod verify;
 
 use crate::compute::{ConnectOptions, Session, known_hosts_file};
 use crate::config::{ComputeBackup, ComputeHost, Config};
@@ -23,6 +24,7 @@ use crate::error::{Error, Result};
 pub use list::{HostSnapshots, collect_list, list, list_hosts};
 pub use prune::{HostPrune, prune, prune_hosts};
 pub use run::{HostBackup, RunReport, backup_hosts, collect_run, run};
+pub use verify::{HostVerify, verify, verify_hosts};
 
 /// Hosts backed up (or listed, pruned) at the same time.
 pub const MAX_HOSTS_AT_ONCE: usize = 4;

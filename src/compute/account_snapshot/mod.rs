@@ -4,7 +4,7 @@
 //! the group lines that name the account (and its primary group's), the shadow line, the
 //! authorized_keys and the home's path and size; then it takes a restic snapshot of the home
 //! tagged `matelot`, `op-<N>`, `user-<name>` and checks it is listed with that path. The
-//! [`AccountRestorePoint`] it returns is data (serde) for the journal. [`recreate`] puts the
+//! [`AccountRestorePoint`] it returns is data (serde) for the journal. [`recreate_account`] puts the
 //! account back from it: same uid, gid, groups, GECOS, shell, password hash, keys and home.
 //!
 //! The shadow line holds a password hash: it is kept (undo needs it) but shown redacted
@@ -169,7 +169,7 @@ pub async fn take(
     Ok(rp)
 }
 
-/// What [`recreate`] did.
+/// What [`recreate_account`] did.
 #[derive(Debug, Clone, Serialize)]
 pub struct Recreated {
     pub username: String,
@@ -186,7 +186,7 @@ pub struct Recreated {
 /// Put an account back from its restore point: groups and user with the same ids, password
 /// hash and ageing, home from the snapshot, authorized_keys; then capture it again and check
 /// it matches. The account must not exist (a conflict changes nothing).
-pub async fn recreate(
+pub async fn recreate_account(
     session: &Session,
     repo: &Repo,
     rp: &AccountRestorePoint,

@@ -49,7 +49,7 @@ fn exit_statuses_and_messages_are_classified() {
         ),
         (
             1,
-            "unable to create lock in backend: repository is already locked by PID 4347 on vm by root (UID 0, GID 0)\nlock was created at 2026-11-29 21:48:44 (1.509358609s ago)\nstorage ID 9a69e8f7\nthe `unlock` command can be used to remove stale locks\n",
+            "unable to create lock in backend: repository is already locked by PID 4347 on calcul by root (UID 0, GID 0)\nlock was created at 2026-11-29 21:48:44 (1.509358609s ago)\nstorage ID 9a69e8f7\nthe `unlock` command can be used to remove stale locks\n",
             "locked",
         ),
         (
@@ -106,14 +106,14 @@ fn messages_say_what_to_do_and_hide_the_password() {
         &r,
         &out(
             1,
-            "unable to create lock in backend: repository is already locked by PID 4347 on vm by root (UID 0, GID 0)\nlock was created at 2026-11-29 21:48:44 (1.5s ago)\n",
+            "unable to create lock in backend: repository is already locked by PID 4347 on calcul by root (UID 0, GID 0)\nlock was created at 2026-11-29 21:48:44 (1.5s ago)\n",
         ),
         None,
         vec![],
     );
     assert_eq!(
         locked.to_string(),
-        "restic repository rest:https://backup:***@b.example.org/calcul on calcul is locked by another process: unable to create lock in backend: repository is already locked by PID 4347 on vm by root (UID 0, GID 0); try again when it has finished (if that process is gone, run `restic unlock` on the host)"
+        "restic repository rest:https://backup:***@b.example.org/calcul on calcul is locked by another process: unable to create lock in backend: repository is already locked by PID 4347 on calcul by root (UID 0, GID 0); try again when it has finished (if that process is gone, run `restic unlock` on the host)"
     );
     assert!(locked.is_transient());
     let wrong = classify(

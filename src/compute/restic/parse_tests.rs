@@ -2,7 +2,7 @@
 
 use super::*;
 
-const SNAPSHOTS: &str = r#"[{"time":"2026-11-29T21:48:30.086249704Z","tree":"8cc056902c6ad4338e35a733421d01e352a76212607d3b736509164c76d71f44","paths":["/tmp/rx/data"],"hostname":"calcul","username":"root","tags":["matelot","nightly"],"id":"f41a59775ba81e4ba7c18868e076df584ff09d5c23fd92c3066a7706500ed79c","short_id":"f41a5977"},{"time":"2026-11-29T21:48:34.208530645Z","tree":"e4d0e602d7cc907e9fccc6d045e69b8bfc252865e71a4f85a4af70b84b26198b","paths":["/tmp/rx/data"],"hostname":"vm","username":"root","id":"a69cb453d555eecd0bc403f8207c80caca8bb1c23d31535b19775ba47350aa3b","short_id":"a69cb453"}]
+const SNAPSHOTS: &str = r#"[{"time":"2026-11-29T21:48:30.086249704Z","tree":"8cc056902c6ad4338e35a733421d01e352a76212607d3b736509164c76d71f44","paths":["/srv/data"],"hostname":"calcul","username":"root","tags":["matelot","nightly"],"id":"f41a59775ba81e4ba7c18868e076df584ff09d5c23fd92c3066a7706500ed79c","short_id":"f41a5977"},{"time":"2026-11-29T21:48:34.208530645Z","tree":"e4d0e602d7cc907e9fccc6d045e69b8bfc252865e71a4f85a4af70b84b26198b","paths":["/srv/data"],"hostname":"beta","username":"root","id":"a69cb453d555eecd0bc403f8207c80caca8bb1c23d31535b19775ba47350aa3b","short_id":"a69cb453"}]
 "#;
 
 const BACKUP_STDOUT: &str = r#"{"message_type":"status","percent_done":0,"total_files":1,"total_bytes":6}
@@ -13,9 +13,9 @@ const INCOMPLETE_STDERR: &str = r#"{"message_type":"error","error":{"Op":"read",
 Warning: at least one source file could not be read
 "#;
 
-const SKIPPED_STDERR: &str = "/tmp/rx/nothere does not exist, skipping\n";
+const SKIPPED_STDERR: &str = "/srv/nothere does not exist, skipping\n";
 
-const FORGET_STDOUT: &str = r#"[{"tags":null,"host":"calcul","paths":["/tmp/rx/data"],"keep":[{"time":"2026-11-29T21:48:53.695446061Z","parent":"c7e4b218ffc40d45050242535146674365abe4fae2d11ad26c4546fb6959b2b9","tree":"91a2924977b6a0f3405c0f6713af6c2f27bfcafff2670f1849ecb81b73536ee8","paths":["/tmp/rx/data"],"hostname":"calcul","username":"root","tags":["nightly"],"id":"7077241044f8d315812b5921a30c8e633003115ab8970bb983caed4e7872759b","short_id":"70772410"}],"remove":[{"time":"2026-11-29T21:48:53.285561585Z","parent":"f41a59775ba81e4ba7c18868e076df584ff09d5c23fd92c3066a7706500ed79c","tree":"70b6a4358e2a6ca41bf064602f74cf6779c2d8c1b8a1d8d0b1b2a8a9d4b1e2c3","paths":["/tmp/rx/data"],"hostname":"calcul","username":"root","tags":["nightly"],"id":"c7e4b218ffc40d45050242535146674365abe4fae2d11ad26c4546fb6959b2b9","short_id":"c7e4b218"}],"reasons":[{"snapshot":{"time":"2026-11-29T21:48:53.695446061Z","tree":"91a2924977b6a0f3405c0f6713af6c2f27bfcafff2670f1849ecb81b73536ee8","paths":["/tmp/rx/data"],"hostname":"calcul","username":"root","tags":["nightly"]},"matches":["last snapshot"],"counters":{}}]}]
+const FORGET_STDOUT: &str = r#"[{"tags":null,"host":"calcul","paths":["/srv/data"],"keep":[{"time":"2026-11-29T21:48:53.695446061Z","parent":"c7e4b218ffc40d45050242535146674365abe4fae2d11ad26c4546fb6959b2b9","tree":"91a2924977b6a0f3405c0f6713af6c2f27bfcafff2670f1849ecb81b73536ee8","paths":["/srv/data"],"hostname":"calcul","username":"root","tags":["nightly"],"id":"7077241044f8d315812b5921a30c8e633003115ab8970bb983caed4e7872759b","short_id":"70772410"}],"remove":[{"time":"2026-11-29T21:48:53.285561585Z","parent":"f41a59775ba81e4ba7c18868e076df584ff09d5c23fd92c3066a7706500ed79c","tree":"70b6a4358e2a6ca41bf064602f74cf6779c2d8c1b8a1d8d0b1b2a8a9d4b1e2c3","paths":["/srv/data"],"hostname":"calcul","username":"root","tags":["nightly"],"id":"c7e4b218ffc40d45050242535146674365abe4fae2d11ad26c4546fb6959b2b9","short_id":"c7e4b218"}],"reasons":[{"snapshot":{"time":"2026-11-29T21:48:53.695446061Z","tree":"91a2924977b6a0f3405c0f6713af6c2f27bfcafff2670f1849ecb81b73536ee8","paths":["/srv/data"],"hostname":"calcul","username":"root","tags":["nightly"]},"matches":["last snapshot"],"counters":{}}]}]
 loading indexes...
 loading all snapshots...
 finding data that is still in use for 3 snapshots
@@ -37,7 +37,7 @@ fn snapshots_are_read_with_null_tags_as_empty() {
     );
     assert_eq!(a.id.short(), "f41a5977");
     assert_eq!(a.short_id, "f41a5977");
-    assert_eq!(a.paths, vec!["/tmp/rx/data"]);
+    assert_eq!(a.paths, vec!["/srv/data"]);
     assert_eq!(a.hostname, "calcul");
     assert_eq!(a.tags, vec!["matelot", "nightly"]);
     assert_eq!(a.taken_at().map(|t| t.timestamp()), Some(1_795_988_910));
@@ -89,7 +89,7 @@ fn backup_error_lines_name_the_files() {
     let text = r#"{"message_type":"error","error":"permission denied","during":"scan","item":"/home/x/y"}"#;
     assert_eq!(parse_backup_errors(text)[0].detail, "permission denied");
     assert!(parse_backup_errors("Fatal: all target directories/files do not exist\n").is_empty());
-    assert_eq!(parse_skipped_paths(SKIPPED_STDERR), vec!["/tmp/rx/nothere"]);
+    assert_eq!(parse_skipped_paths(SKIPPED_STDERR), vec!["/srv/nothere"]);
 }
 
 #[test]

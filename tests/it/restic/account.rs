@@ -93,7 +93,7 @@ async fn an_account_removed_after_its_restore_point_comes_back_whole() {
     .await;
 
     let t0 = Instant::now();
-    let back = account_snapshot::recreate(&s, &repo, &rp)
+    let back = account_snapshot::recreate_account(&s, &repo, &rp)
         .await
         .expect("recreate");
     eprintln!(
@@ -105,7 +105,7 @@ async fn an_account_removed_after_its_restore_point_comes_back_whole() {
     assert_eq!(sh(&s, SUMS, &["/home/zoe"]).await, home_before);
 
     // A second undo finds the account there and changes nothing.
-    let e = account_snapshot::recreate(&s, &repo, &rp)
+    let e = account_snapshot::recreate_account(&s, &repo, &rp)
         .await
         .expect_err("exists");
     assert!(matches!(e, AccountError::Conflict { .. }), "{e}");
@@ -139,7 +139,7 @@ async fn restore_points_of_odd_accounts() {
         .expect("no home");
     assert_eq!((rp.home_bytes, rp.snapshot_id.as_ref()), (None, None));
     sh(&s, "userdel ghost", &[]).await;
-    account_snapshot::recreate(&s, &repo, &rp)
+    account_snapshot::recreate_account(&s, &repo, &rp)
         .await
         .expect("recreate without home");
     assert_eq!(sh(&s, "id -u ghost", &[]).await.trim(), "3101");
@@ -162,7 +162,7 @@ async fn restore_points_of_odd_accounts() {
         repository: "/srv/elsewhere".into(),
         ..repo.clone()
     };
-    let e = account_snapshot::recreate(&s, &other, &rp)
+    let e = account_snapshot::recreate_account(&s, &other, &rp)
         .await
         .expect_err("mismatch");
     assert!(matches!(e, AccountError::RepositoryMismatch { .. }), "{e}");

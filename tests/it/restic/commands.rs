@@ -64,6 +64,10 @@ fn backup_run_list_and_prune_over_the_configured_hosts() {
     drop(rt);
     let ctx = ctx_for(h, local.path(), &remote, &format!("{remote}/repo"), false);
 
+    let e = backup_compute::verify(&ctx, None, None).expect_err("nothing to verify yet");
+    assert_eq!(e.exit_code(), 1);
+    assert!(e.to_string().contains("no nightly snapshot of"), "{e}");
+
     let report = backup_compute::collect_run(&ctx, None).expect("run");
     assert_eq!(report.repository, format!("{remote}/repo"));
     assert_eq!(report.hosts.len(), 1);
@@ -85,6 +89,19 @@ fn backup_run_list_and_prune_over_the_configured_hosts() {
     let check = ctx_for(h, local.path(), &remote, &format!("{remote}/repo"), true);
     let planned = backup_compute::collect_run(&check, None).expect("check");
     assert_eq!(planned.hosts[0].status, "would_back_up");
+
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let verified = rt
+        .block_on(backup_compute::verify_hosts(&ctx, None, Some("1/1")))
+        .expect("verify");
+    drop(rt);
+    assert_eq!(verified[0].error, None);
+    assert_eq!(
+        verified[0].snapshot_id, second.hosts[0].snapshot_id,
+        "the newest"
+    );
+    assert!(verified[0].age_secs.is_some_and(|a| (0..600).contains(&a)));
+    assert_eq!(verified[0].data_checked.as_deref(), Some("1/1"));
 
     let listed = backup_compute::collect_list(&ctx, None).expect("list");
     assert_eq!(listed[0].snapshots.len(), 2, "--check took no snapshot");
