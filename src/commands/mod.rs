@@ -10,6 +10,7 @@ use crate::Ctx;
 use crate::cli::{Cli, Command};
 use crate::error::Result;
 
+pub mod backup_compute;
 pub mod config;
 pub mod host;
 pub mod journal;

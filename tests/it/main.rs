@@ -11,4 +11,5 @@ mod host;
 mod journal;
 mod lab_cloudron;
 mod lock;
+mod restic;
 mod sandbox;
