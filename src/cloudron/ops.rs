@@ -229,7 +229,8 @@ mod tests {
         let before: HashSet<String> = ["a".to_string()].into();
         let after = vec![new2.clone(), new1.clone(), old.clone()];
         // (after, task result, expected id or error substring)
-        let cases: Vec<(Vec<Backup>, Option<&str>, Result<&str, &str>)> = vec![
+        type Case<'a> = (Vec<Backup>, Option<&'a str>, Result<&'a str, &'a str>);
+        let cases: Vec<Case> = vec![
             (after.clone(), None, Ok("c")),
             (after.clone(), Some("b"), Ok("b")),
             (

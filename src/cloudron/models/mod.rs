@@ -88,7 +88,7 @@ pub(crate) use open_enum;
 
 /// A task id. The docs say integer; live servers send strings (`"2737"`). Both are accepted
 /// and kept as text.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TaskId(pub String);
 
 impl TaskId {

@@ -80,12 +80,6 @@ pub struct Task {
     pub ts: Option<DateTime<Utc>>,
 }
 
-impl Default for TaskId {
-    fn default() -> Self {
-        TaskId(String::new())
-    }
-}
-
 fn percent<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u8, D::Error> {
     let v = Option::<serde_json::Value>::deserialize(d)?;
     let p = match v {
