@@ -50,12 +50,15 @@ impl Ctx {
         }
     }
 
-    /// The validated configuration (loaded once).
+    /// The validated configuration (loaded once; its warnings are printed on stderr then).
     pub fn config(&self) -> Result<&Config> {
         if let Some(c) = self.config.get() {
             return Ok(c);
         }
         let cfg = Config::load(&self.overrides())?;
+        for w in &cfg.warnings {
+            self.out.warn(w);
+        }
         Ok(self.config.get_or_init(|| cfg))
     }
 
@@ -82,7 +85,7 @@ pub fn main_entry() -> ExitCode {
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
             let label = console::style("error:").red().bold().for_stderr();
-            eprintln!("{label} {}", error_text(&e));
+            output::stderr_line(format_args!("{label} {}", error_text(&e)));
             ExitCode::from(e.exit_code())
         }
     }

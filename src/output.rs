@@ -90,9 +90,11 @@ impl Output {
 
     /// Print one JSON document on stdout.
     pub fn json<T: Serialize + ?Sized>(&self, value: &T) -> anyhow::Result<()> {
+        // Serialise first, so a closed pipe surfaces as an io::Error (exit 0), not a serde one.
+        let mut doc = serde_json::to_vec_pretty(value).context("serialising the JSON output")?;
+        doc.push(b'\n');
         let mut out = std::io::stdout().lock();
-        serde_json::to_writer_pretty(&mut out, value).context("writing JSON to stdout")?;
-        writeln!(out).context("writing JSON to stdout")?;
+        out.write_all(&doc).context("writing JSON to stdout")?;
         out.flush().context("writing JSON to stdout")?;
         Ok(())
     }
@@ -101,6 +103,7 @@ impl Output {
     pub fn line(&self, text: impl AsRef<str>) -> anyhow::Result<()> {
         let mut out = std::io::stdout().lock();
         writeln!(out, "{}", text.as_ref()).context("writing to stdout")?;
+        out.flush().context("writing to stdout")?;
         Ok(())
     }
 
@@ -117,21 +120,21 @@ impl Output {
     /// Informational message on stderr (hidden by `-q`).
     pub fn info(&self, msg: impl AsRef<str>) {
         if self.verbosity >= Verbosity::Normal {
-            eprintln!("{}", msg.as_ref());
+            stderr_line(format_args!("{}", msg.as_ref()));
         }
     }
 
     /// Detail on stderr (only with `-v`).
     pub fn debug(&self, msg: impl AsRef<str>) {
         if self.verbosity >= Verbosity::Verbose {
-            eprintln!("{} {}", timestamp(), msg.as_ref());
+            stderr_line(format_args!("{} {}", timestamp(), msg.as_ref()));
         }
     }
 
     /// Warning on stderr (shown even with `-q`).
     pub fn warn(&self, msg: impl AsRef<str>) {
         let label = console::style("warning:").yellow().bold().for_stderr();
-        eprintln!("{label} {}", msg.as_ref());
+        stderr_line(format_args!("{label} {}", msg.as_ref()));
     }
 
     /// A progress reporter for long work: an indicatif bar on a TTY, timestamped lines
@@ -201,6 +204,14 @@ pub fn render_table(headers: &[&str], rows: &[Vec<String>], color: bool) -> Stri
     out
 }
 
+/// Write one line on stderr. Unlike `eprintln!`, a closed stderr (`2>&- `, a pipe whose
+/// reader has gone) is ignored instead of panicking: diagnostics must never crash a run.
+pub fn stderr_line(args: std::fmt::Arguments<'_>) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_fmt(args);
+    let _ = err.write_all(b"\n");
+}
+
 fn timestamp() -> String {
     chrono::Local::now()
         .format("%Y-%m-%dT%H:%M:%S%.3f")
@@ -239,7 +250,7 @@ impl Progress for BarProgress {
     }
     fn finish(&self, msg: &str) {
         self.bar.finish_and_clear();
-        eprintln!("{}: {msg}", self.bar.prefix());
+        stderr_line(format_args!("{}: {msg}", self.bar.prefix()));
     }
 }
 
@@ -258,7 +269,11 @@ impl LineProgress {
     }
 
     fn emit(&self, pos: u64, len: u64, msg: &str) {
-        eprintln!("{} {}: {pos}/{len} {msg}", timestamp(), self.what);
+        stderr_line(format_args!(
+            "{} {}: {pos}/{len} {msg}",
+            timestamp(),
+            self.what
+        ));
     }
 }
 
@@ -285,7 +300,7 @@ impl Progress for LineProgress {
         }
     }
     fn finish(&self, msg: &str) {
-        eprintln!("{} {}: {msg}", timestamp(), self.what);
+        stderr_line(format_args!("{} {}: {msg}", timestamp(), self.what));
     }
 }
 

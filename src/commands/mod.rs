@@ -23,8 +23,12 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
 
 fn completions(shell: clap_complete::Shell) -> Result<()> {
     let mut cmd = Cli::command();
+    // clap_complete panics when its writer fails: generate into memory, then write with error
+    // handling, so `matelot completions bash | head` ends quietly (broken pipe = exit 0).
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "matelot", &mut buf);
     let mut out = std::io::stdout().lock();
-    clap_complete::generate(shell, &mut cmd, "matelot", &mut out);
+    out.write_all(&buf).context("writing completions")?;
     out.flush().context("writing completions")?;
     Ok(())
 }
