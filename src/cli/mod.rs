@@ -7,6 +7,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::output::ColorChoice;
 
+pub mod app;
+pub mod backup;
 pub mod config;
 
 const ABOUT: &str = "Run a small organisation's shared compute server and Cloudron, safely.";
@@ -83,6 +85,12 @@ pub enum Command {
     /// Validate or show the configuration
     #[command(subcommand)]
     Config(config::ConfigCmd),
+    /// The Cloudron's apps: list, show, start, stop, restart, back up
+    #[command(subcommand)]
+    App(app::AppCmd),
+    /// Backups: list them, take them now (cron-safe)
+    #[command(subcommand)]
+    Backup(backup::BackupCmd),
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  matelot completions bash > /etc/bash_completion.d/matelot\n  matelot completions zsh > \"${fpath[1]}/_matelot\"\n  matelot completions fish > ~/.config/fish/completions/matelot.fish"

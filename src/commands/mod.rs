@@ -10,12 +10,16 @@ use crate::Ctx;
 use crate::cli::{Cli, Command};
 use crate::error::Result;
 
+pub mod app;
+pub mod backup;
 pub mod config;
 
 /// Dispatch a parsed command.
 pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
     match command {
         Command::Config(cmd) => config::run(ctx, cmd),
+        Command::App(cmd) => app::run(ctx, cmd),
+        Command::Backup(cmd) => backup::run(ctx, cmd),
         Command::Completions { shell } => completions(shell),
         Command::Man => man(),
     }
