@@ -10,6 +10,7 @@ use crate::output::ColorChoice;
 pub mod app;
 pub mod backup;
 pub mod config;
+pub mod lab;
 
 const ABOUT: &str = "Run a small organisation's shared compute server and Cloudron, safely.";
 
@@ -91,6 +92,9 @@ pub enum Command {
     /// Backups: list them, take them now (cron-safe)
     #[command(subcommand)]
     Backup(backup::BackupCmd),
+    /// The rehearsal lab: a Cloudron emulator (and sandboxed compute hosts)
+    #[command(subcommand)]
+    Lab(lab::LabCmd),
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  matelot completions bash > /etc/bash_completion.d/matelot\n  matelot completions zsh > \"${fpath[1]}/_matelot\"\n  matelot completions fish > ~/.config/fish/completions/matelot.fish"

@@ -13,6 +13,7 @@ use crate::error::Result;
 pub mod app;
 pub mod backup;
 pub mod config;
+pub mod lab;
 
 /// Dispatch a parsed command.
 pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
@@ -20,6 +21,7 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Config(cmd) => config::run(ctx, cmd),
         Command::App(cmd) => app::run(ctx, cmd),
         Command::Backup(cmd) => backup::run(ctx, cmd),
+        Command::Lab(cmd) => lab::run(ctx, cmd),
         Command::Completions { shell } => completions(shell),
         Command::Man => man(),
     }

@@ -18,10 +18,12 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 
+pub mod files;
 mod resolve;
 pub mod schema;
 pub mod show;
 pub mod sources;
+pub mod values;
 pub mod walk;
 
 pub use sources::{Candidate, Environment};

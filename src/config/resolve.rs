@@ -10,8 +10,10 @@ use std::path::{Path, PathBuf};
 
 use secrecy::SecretString;
 
-use super::schema::{FileCompute, FileSettings, parse_cloudron_url};
+use super::files::{check_ca_file, check_token_text, loose_mode_warning};
+use super::schema::{FileCompute, FileSettings};
 use super::sources::{Environment, var};
+use super::values::parse_cloudron_url;
 use super::walk::{Located, resolve_path};
 use super::{
     BackupConfig, CloudronConfig, ComputeBackup, ComputeHost, Config, GuardConfig, HealthConfig,
@@ -224,23 +226,32 @@ impl<'a> Resolver<'a> {
                 var::CLOUDRON_URL
             ));
         }
+        let mut token_named = env_token.is_some();
         let token = match env_token {
-            Some(t) => {
-                let origin = Origin::Env {
-                    var: var::CLOUDRON_TOKEN.into(),
-                };
-                self.origins.insert("cloudron.token".into(), origin.clone());
-                Some(Secret {
-                    value: SecretString::from(t.trim().to_string()),
-                    origin,
-                })
-            }
+            Some(t) => match check_token_text(&t) {
+                Ok(t) => {
+                    let origin = Origin::Env {
+                        var: var::CLOUDRON_TOKEN.into(),
+                    };
+                    self.origins.insert("cloudron.token".into(), origin.clone());
+                    Some(Secret {
+                        value: SecretString::from(t.to_string()),
+                        origin,
+                    })
+                }
+                Err(e) => {
+                    self.problems.push(format!("{}: {e}", var::CLOUDRON_TOKEN));
+                    None
+                }
+            },
             None => {
                 let tf = self.first("cloudron.token_file", vec![env_token_file, f_token_file]);
+                token_named = tf.is_some();
                 tf.and_then(|tf| self.read_token(tf))
             }
         };
-        if token.is_none() {
+        // A token that was named but could not be read is already a problem.
+        if !token_named {
             self.warnings.push(format!(
                 "no Cloudron API token: set token_file in [cloudron] or {}",
                 var::CLOUDRON_TOKEN
@@ -391,52 +402,6 @@ impl<'a> Resolver<'a> {
             None => StateConfig::default(),
         }
     }
-}
-
-/// A token file's content: one non-blank line, surrounding whitespace ignored.
-pub fn check_token_text(text: &str) -> Result<&str, &'static str> {
-    let t = text.trim();
-    if t.is_empty() {
-        Err("is empty; write the API token in it")
-    } else if t.chars().any(char::is_whitespace) {
-        Err("must hold the token alone, on one line")
-    } else {
-        Ok(t)
-    }
-}
-
-/// A warning when a secret file can be read or written by group or others.
-fn loose_mode_warning(path: &Path) -> Option<String> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path).ok()?.permissions().mode();
-    loose_mode_message(path, mode)
-}
-
-/// The message for a secret file's mode, if it is too open (pure, for tests).
-pub fn loose_mode_message(path: &Path, mode: u32) -> Option<String> {
-    (mode & 0o077 != 0).then(|| {
-        format!(
-            "{p} is readable by group or others (mode {:04o}); run: chmod 600 {p}",
-            mode & 0o7777,
-            p = path.display()
-        )
-    })
-}
-
-/// A CA file must exist and hold at least one PEM certificate.
-fn check_ca_file(path: &Path) -> Result<(), String> {
-    let data =
-        std::fs::read(path).map_err(|e| format!("cannot read CA file {}: {e}", path.display()))?;
-    let certs = rustls_pemfile::certs(&mut data.as_slice())
-        .filter(Result::is_ok)
-        .count();
-    if certs == 0 {
-        return Err(format!(
-            "CA file {} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
-            path.display()
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -260,20 +260,6 @@ fn compute_defaults_and_the_sudo_warning() {
 }
 
 #[test]
-fn secret_file_modes() {
-    let p = Path::new("/etc/matelot/t");
-    assert_eq!(loose_mode_message(p, 0o100600), None);
-    assert_eq!(loose_mode_message(p, 0o100400), None);
-    let w = loose_mode_message(p, 0o100604).unwrap();
-    assert_eq!(
-        w,
-        "/etc/matelot/t is readable by group or others (mode 0604); run: chmod 600 /etc/matelot/t"
-    );
-    assert!(loose_mode_message(p, 0o100620).is_some());
-    assert_eq!(check_token_text(" abc \n"), Ok("abc"));
-}
-
-#[test]
 fn a_pem_ca_file_is_accepted() {
     let d = Dir::new();
     let ca = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();

@@ -1,0 +1,423 @@
+//! Asynchronous tasks, as a Cloudron runs them: a lifecycle request creates a task and
+//! returns at once; a runner then moves `percent`/`message` through a few steps over the
+//! configured task duration and finally applies the operation's effect (the app becomes
+//! `installed`, a backup appears, the app disappears...) or fails it (`error`).
+//!
+//! Injected faults make a task fail (`task_error`) or hang (`task_stall`); a task can be
+//! stopped. Runners stop touching the estate after a reset or at shutdown.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::factory::{new_app_backup, new_box_backup, new_event};
+use super::faults::TaskFault;
+use super::http::now_iso;
+use super::model::{Estate, TaskError};
+use super::retention;
+use super::state::Shared;
+
+/// What a task does.
+#[derive(Debug, Clone)]
+pub enum Op {
+    Install,
+    Clone,
+    Restore { backup_id: String },
+    Update { manifest: Value, skip_backup: bool },
+    Backup,
+    Start,
+    Stop,
+    Restart,
+    Uninstall,
+    BoxBackup,
+    Cleanup,
+}
+
+impl Op {
+    /// The app's `installationState` while the task runs.
+    pub fn pending_state(&self) -> &'static str {
+        match self {
+            Op::Install => "pending_install",
+            Op::Clone => "pending_clone",
+            Op::Restore { .. } => "pending_restore",
+            Op::Update { .. } => "pending_update",
+            Op::Backup => "pending_backup",
+            Op::Start => "pending_start",
+            Op::Stop => "pending_stop",
+            Op::Restart => "pending_restart",
+            Op::Uninstall => "pending_uninstall",
+            Op::BoxBackup | Op::Cleanup => "",
+        }
+    }
+
+    /// The task `type`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Op::BoxBackup => "backup",
+            Op::Cleanup => "cleanBackups",
+            _ => "app",
+        }
+    }
+
+    fn steps(&self) -> Vec<(u32, &'static str)> {
+        match self {
+            Op::Install => vec![
+                (10, "Registering subdomains"),
+                (30, "Downloading image"),
+                (55, "Setting up addons"),
+                (75, "Creating container"),
+                (90, "Waiting for app to start"),
+            ],
+            Op::Clone | Op::Restore { .. } => vec![
+                (10, "Registering subdomains"),
+                (30, "Downloading backup"),
+                (60, "Restoring addons"),
+                (80, "Creating container"),
+                (90, "Waiting for app to start"),
+            ],
+            Op::Update { skip_backup, .. } => {
+                let mut v = Vec::new();
+                if !skip_backup {
+                    v.push((10, "Backing up app"));
+                }
+                v.extend([
+                    (30, "Downloading image"),
+                    (60, "Running migrations"),
+                    (85, "Starting app"),
+                ]);
+                v
+            }
+            Op::Backup => vec![
+                (10, "Snapshotting app"),
+                (40, "Uploading backup"),
+                (80, "Checking backup"),
+                (95, "Finalizing"),
+            ],
+            Op::Start => vec![(20, "Starting container"), (60, "Waiting for app to start")],
+            Op::Stop => vec![(30, "Stopping container"), (70, "Stopped")],
+            Op::Restart => vec![(20, "Stopping container"), (60, "Starting container")],
+            Op::Uninstall => vec![
+                (20, "Stopping app"),
+                (40, "Deleting container"),
+                (60, "Tearing down addons"),
+                (80, "Unregistering domains"),
+            ],
+            Op::BoxBackup => vec![
+                (10, "Backing up platform data"),
+                (30, "Backing up apps"),
+                (70, "Uploading"),
+                (90, "Cleaning up"),
+            ],
+            Op::Cleanup => vec![
+                (20, "Cleaning box backups"),
+                (60, "Cleaning app backups"),
+                (90, "Cleaning missing backups"),
+            ],
+        }
+    }
+}
+
+/// A started task and what it is about.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub task_id: String,
+    pub app_id: Option<String>,
+    pub op: Op,
+    pub fault: Option<TaskFault>,
+    /// Who asked, for the events written when it ends.
+    pub source: Value,
+}
+
+/// Run the job in the background.
+pub fn spawn(shared: &Arc<Shared>, job: Job) {
+    let shared = Arc::clone(shared);
+    let gen_ = shared.generation();
+    tokio::spawn(async move { run(shared, job, gen_).await });
+}
+
+/// Sleep, or return false if the emulator shuts down meanwhile.
+async fn pause(shared: &Shared, d: Duration) -> bool {
+    let mut sd = shared.shutdown_signal();
+    if *sd.borrow() {
+        return false;
+    }
+    tokio::select! {
+        _ = tokio::time::sleep(d) => true,
+        _ = sd.changed() => false,
+    }
+}
+
+async fn run(shared: Arc<Shared>, job: Job, gen_: u64) {
+    let steps = job.op.steps();
+    let tick = shared.task_duration / u32::try_from(steps.len() + 1).unwrap_or(1);
+    let trouble_at = steps.len() / 2;
+    for (i, (percent, message)) in steps.iter().enumerate() {
+        if !pause(&shared, tick).await {
+            return;
+        }
+        if i == trouble_at && job.fault == Some(TaskFault::Error) {
+            let msg = format!("{message}: failed (lab fault task_error)");
+            shared.mutate_if_current(gen_, |e| fail(e, &job.task_id, &msg, "crashed"));
+            return;
+        }
+        let alive =
+            shared.mutate_if_current(gen_, |e| progress(e, &job.task_id, *percent, message));
+        if alive != Some(true) {
+            return;
+        }
+        if i == trouble_at && job.fault == Some(TaskFault::Stall) {
+            // Hang here until stopped, reset or shut down.
+            loop {
+                if !pause(&shared, Duration::from_millis(50)).await {
+                    return;
+                }
+                let active = shared
+                    .mutate_if_current(gen_, |e| e.task(&job.task_id).is_some_and(|t| t.active));
+                if active != Some(true) {
+                    return;
+                }
+            }
+        }
+    }
+    if !pause(&shared, tick).await {
+        return;
+    }
+    shared.mutate_if_current(gen_, |e| {
+        if e.task(&job.task_id).is_some_and(|t| t.active)
+            && let Err(msg) = finish(e, &job)
+        {
+            fail(e, &job.task_id, &msg, "crashed");
+        }
+    });
+}
+
+/// Record progress; false when the task is no longer active (stopped).
+fn progress(e: &mut Estate, task_id: &str, percent: u32, message: &str) -> bool {
+    let Some(t) = e.task_mut(task_id) else {
+        return false;
+    };
+    if !t.active {
+        return false;
+    }
+    t.percent = percent;
+    t.message = message.to_string();
+    t.ts = now_iso();
+    t.lab_log.push(format!("{} {percent}% {message}", t.ts));
+    true
+}
+
+/// End a task in failure; its app (if any) goes to `error`.
+pub fn fail(e: &mut Estate, task_id: &str, message: &str, code: &str) {
+    let now = now_iso();
+    let Some(t) = e.task_mut(task_id) else { return };
+    t.active = false;
+    t.pending = false;
+    t.success = false;
+    t.error = Some(TaskError {
+        message: message.to_string(),
+        code: code.to_string(),
+    });
+    t.ts = now.clone();
+    t.lab_log.push(format!("{now} error: {message}"));
+    let kind = t.kind.clone();
+    if let Some(app) = e
+        .apps
+        .iter_mut()
+        .find(|a| a.task_id.as_deref() == Some(task_id))
+    {
+        app.error = Some(json!({
+            "reason": if code == "stopped" { "Task Error" } else { "External Error" },
+            "message": message,
+            "details": {},
+            "taskId": task_id,
+            "installationState": app.installation_state,
+        }));
+        app.installation_state = "error".into();
+        app.task_id = None;
+        app.ts = now.clone();
+    }
+    if kind == "backup" {
+        let src = json!({"username": "cron", "userId": null, "ip": null});
+        e.events.push(new_event(
+            "backup.finish",
+            &src,
+            json!({"taskId": task_id, "backupId": null, "errorMessage": message}),
+            now,
+        ));
+    }
+}
+
+/// Mark a task successful with its result.
+fn succeed(e: &mut Estate, task_id: &str, result: Value) {
+    let now = now_iso();
+    if let Some(t) = e.task_mut(task_id) {
+        t.active = false;
+        t.pending = false;
+        t.success = true;
+        t.percent = 100;
+        t.message = "Done".into();
+        t.result = result;
+        t.ts = now.clone();
+        t.lab_log.push(format!("{now} 100% Done"));
+    }
+}
+
+/// Apply the operation's effect and mark the task done; `Err` fails the task.
+fn finish(e: &mut Estate, job: &Job) -> Result<(), String> {
+    let now = now_iso();
+    let mut result = Value::Null;
+    match &job.op {
+        Op::BoxBackup => result = json!(box_backup(e, &job.task_id, &job.source)),
+        Op::Cleanup => result = cleanup(e, &job.task_id, &job.source),
+        Op::Uninstall => {
+            let id = job.app_id.clone().unwrap_or_default();
+            e.apps.retain(|a| a.id != id);
+        }
+        op => {
+            let id = job.app_id.clone().unwrap_or_default();
+            let restored = match op {
+                Op::Restore { backup_id } => {
+                    let b = e.backup(backup_id).ok_or("Backup not found")?;
+                    Some((b.manifest.clone(), b.lab_data.clone()))
+                }
+                _ => None,
+            };
+            let mut new_backup = None;
+            {
+                let app = e.app_mut(&id).ok_or("App not found")?;
+                match op {
+                    Op::Backup => new_backup = Some(new_app_backup(app, "normal", now.clone())),
+                    Op::Update {
+                        manifest,
+                        skip_backup,
+                    } => {
+                        if !skip_backup {
+                            new_backup = Some(new_app_backup(app, "normal", now.clone()));
+                        }
+                        app.manifest = manifest.clone();
+                        app.update_time = now.clone();
+                    }
+                    Op::Restore { .. } => {
+                        if let Some((manifest, data)) = restored {
+                            if let Some(m) = manifest {
+                                app.manifest = m;
+                            }
+                            if let Some(d) = data {
+                                app.lab_data = d;
+                            }
+                        }
+                        app.run_state = "running".into();
+                    }
+                    Op::Stop => app.run_state = "stopped".into(),
+                    Op::Start | Op::Restart | Op::Install | Op::Clone => {
+                        app.run_state = "running".into();
+                    }
+                    _ => {}
+                }
+                app.installation_state = "installed".into();
+                if app.run_state == "running" {
+                    app.health = Some("healthy".into());
+                }
+                app.error = None;
+                app.task_id = None;
+                app.ts = now.clone();
+            }
+            if let Some(b) = new_backup {
+                let fqdn = e.app(&id).map(|a| a.fqdn.clone()).unwrap_or_default();
+                let action = if matches!(op, Op::Update { .. }) {
+                    "app.update.finish"
+                } else {
+                    "app.backup.finish"
+                };
+                if matches!(op, Op::Backup) {
+                    result = json!(b.id);
+                }
+                e.events.push(new_event(
+                    action,
+                    &job.source,
+                    json!({"appId": id, "app": {"fqdn": fqdn}, "backupId": b.id, "errorMessage": ""}),
+                    now.clone(),
+                ));
+                e.backups.push(b);
+            } else if matches!(op, Op::Update { .. }) {
+                e.events.push(new_event(
+                    "app.update.finish",
+                    &job.source,
+                    json!({"appId": id, "errorMessage": ""}),
+                    now.clone(),
+                ));
+            }
+        }
+    }
+    succeed(e, &job.task_id, result);
+    Ok(())
+}
+
+/// A platform backup: fresh app backups for apps with automatic backups that are installed,
+/// the last existing backup for the others. Returns the new backup's id.
+fn box_backup(e: &mut Estate, task_id: &str, source: &Value) -> String {
+    let now = now_iso();
+    let mut depends = Vec::new();
+    let mut fresh = Vec::new();
+    for app in &e.apps {
+        if app.enable_backup && app.installation_state == "installed" {
+            let b = new_app_backup(app, "normal", now.clone());
+            depends.push(b.id.clone());
+            fresh.push(b);
+        } else if let Some(prev) = e
+            .backups
+            .iter()
+            .filter(|b| b.identifier == app.id && b.state == "normal")
+            .max_by(|a, b| a.creation_time.cmp(&b.creation_time))
+        {
+            depends.push(prev.id.clone());
+        }
+    }
+    e.backups.extend(fresh);
+    let bx = new_box_backup(depends, "normal", now.clone());
+    let id = bx.id.clone();
+    e.backups.push(bx);
+    e.events.push(new_event(
+        "backup.finish",
+        source,
+        json!({"taskId": task_id, "backupId": id, "errorMessage": null}),
+        now,
+    ));
+    id
+}
+
+/// Apply the retention policy; the result lists what was removed.
+fn cleanup(e: &mut Estate, task_id: &str, source: &Value) -> Value {
+    let installed: HashSet<String> = e.apps.iter().map(|a| a.id.clone()).collect();
+    let removal = retention::plan_cleanup(
+        &e.backups,
+        &e.policy.retention,
+        &installed,
+        chrono::Utc::now(),
+    );
+    let paths = |ids: &[String]| -> Vec<String> {
+        e.backups
+            .iter()
+            .filter(|b| ids.contains(&b.id))
+            .map(|b| b.remote_path.clone())
+            .collect()
+    };
+    let result = json!({
+        "removedBoxBackupPaths": paths(&removal.box_ids),
+        "removedAppBackupPaths": paths(&removal.app_ids),
+        "removedMailBackupPaths": [],
+        "missingBackupPaths": [],
+    });
+    e.backups
+        .retain(|b| !removal.box_ids.contains(&b.id) && !removal.app_ids.contains(&b.id));
+    let mut data = result.clone();
+    if let Value::Object(m) = &mut data {
+        m.insert("taskId".into(), json!(task_id));
+        m.insert("errorMessage".into(), Value::Null);
+    }
+    e.events
+        .push(new_event("backup.cleanup.finish", source, data, now_iso()));
+    result
+}
