@@ -182,10 +182,13 @@ fn server_hint(status: u16) -> &'static str {
 
 impl CloudronError {
     /// True when trying again later may succeed without anyone changing anything:
-    /// transport failures, timeouts, 429, 502/503/504 and 409 (busy).
+    /// transport failures (but not TLS verification), timeouts, 429, 502/503/504 and 409
+    /// (busy).
     pub fn is_transient(&self) -> bool {
         match self {
-            CloudronError::Transport { .. } | CloudronError::Timeout { .. } => true,
+            // An untrusted certificate stays untrusted: only a configuration change helps.
+            CloudronError::Transport { kind, .. } => *kind != TransportKind::Tls,
+            CloudronError::Timeout { .. } => true,
             CloudronError::Busy { .. } => true,
             CloudronError::Server { status, .. } => matches!(status, 429 | 502 | 503 | 504),
             _ => false,
@@ -249,6 +252,16 @@ mod tests {
             (server(503), true, true),
             (server(504), true, true),
             (transport, true, true),
+            (
+                CloudronError::Transport {
+                    url: "https://my.example.org".into(),
+                    action: "GET /api/v1/apps".into(),
+                    kind: TransportKind::Tls,
+                    detail: "invalid peer certificate: UnknownIssuer".into(),
+                },
+                false,
+                false,
+            ),
             (busy, true, false),
             (CloudronError::Unverified("x".into()), false, false),
         ];

@@ -187,12 +187,14 @@ fn chain_has_tls_error(err: &(dyn StdError + 'static)) -> bool {
         if e.downcast_ref::<rustls::Error>().is_some() {
             return true;
         }
-        if let Some(io) = e.downcast_ref::<std::io::Error>()
-            && io
-                .get_ref()
-                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
-        {
-            return true;
+        // tokio-rustls wraps the rustls error in an io::Error, which hyper wraps in another:
+        // io::Error::source() skips the payload, so look inside each layer.
+        let mut io = e.downcast_ref::<std::io::Error>();
+        while let Some(inner) = io.and_then(|i| i.get_ref()) {
+            if inner.downcast_ref::<rustls::Error>().is_some() {
+                return true;
+            }
+            io = inner.downcast_ref::<std::io::Error>();
         }
         cur = e.source();
     }

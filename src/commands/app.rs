@@ -159,11 +159,18 @@ pub fn show_lines(app: &App) -> Vec<String> {
     }
     let access = match &app.access_restriction {
         None => "every user of the Cloudron".to_string(),
-        Some(r) => format!(
-            "{} user(s) and {} group(s) only",
-            r.users.len(),
-            r.groups.len()
-        ),
+        Some(r) => {
+            let parts: Vec<String> = [(r.users.len(), "user"), (r.groups.len(), "group")]
+                .into_iter()
+                .filter(|(n, _)| *n > 0)
+                .map(|(n, what)| format!("{n} {what}{}", if n == 1 { "" } else { "s" }))
+                .collect();
+            if parts.is_empty() {
+                "nobody (an empty access list)".to_string()
+            } else {
+                format!("restricted to {}", parts.join(" and "))
+            }
+        }
     };
     let mut rows: Vec<(&str, String)> = vec![
         ("App", format!("{} ({})", app.name(), app.fqdn)),

@@ -3,5 +3,8 @@
 
 mod support;
 
+mod app;
+mod backup;
 mod cli;
 mod config;
+mod lab_client;
