@@ -9,13 +9,12 @@
 //! never appears in `Debug`, in traces or in error messages. Route methods live in the sibling
 //! files (`apps.rs`, `backups.rs`, `users.rs`, `system.rs`).
 
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use reqwest::header::{AUTHORIZATION, HeaderValue, LOCATION, RETRY_AFTER};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
@@ -139,7 +138,7 @@ impl Client {
     /// A client for the configured Cloudron. Fails on an unusable URL or CA file; never
     /// contacts the server.
     pub fn new(cfg: &CloudronConfig) -> Result<Client, CloudronError> {
-        let base = normalise_base(&cfg.url)?;
+        let base = super::base_url::normalise_base(&cfg.url)?;
         let tls = super::tls::client_config(cfg.ca_file.as_deref())?;
         let http = reqwest::Client::builder()
             .use_preconfigured_tls(tls)
@@ -237,7 +236,7 @@ impl Client {
         };
         let auth = match (&self.token, req.auth) {
             (_, false) => None,
-            (Some(t), true) => Some(bearer(t)?),
+            (Some(t), true) => Some(super::base_url::bearer(t)?),
             (None, true) => {
                 return Err(CloudronError::NoToken {
                     url: base.to_string(),
@@ -372,45 +371,6 @@ impl Client {
     pub(crate) async fn no_content(&self, req: &Request<'_>) -> Result<(), CloudronError> {
         self.send(req).await.map(|_| ())
     }
-
-    /// GET every page of a paged list (`page`, `per_page`) until a short page. A server that
-    /// ignores paging (the same first item twice) ends the loop instead of looping forever.
-    pub(crate) async fn get_all<W, T>(
-        &self,
-        path: &[&str],
-        what: &str,
-        extra: &[(&str, String)],
-        items: impl Fn(W) -> Vec<T>,
-        id: impl Fn(&T) -> &str,
-    ) -> Result<Vec<T>, CloudronError>
-    where
-        W: DeserializeOwned,
-    {
-        let per_page = self.page_size;
-        let mut all: Vec<T> = Vec::new();
-        let mut previous_first: Option<String> = None;
-        for page in 1..=100_000u32 {
-            let mut query: Vec<(&str, String)> = extra.to_vec();
-            query.push(("page", page.to_string()));
-            query.push(("per_page", per_page.to_string()));
-            let req = Request {
-                query: &query,
-                ..Request::get(path, what)
-            };
-            let batch = items(self.json::<W>(&req).await?);
-            let first = batch.first().map(|t| id(t).to_string());
-            if first.is_some() && first == previous_first {
-                break;
-            }
-            let short = batch.len() < per_page as usize;
-            all.extend(batch);
-            if short {
-                break;
-            }
-            previous_first = first;
-        }
-        Ok(all)
-    }
 }
 
 fn decode<T: DeserializeOwned>(req: &Request<'_>, body: &[u8]) -> Result<T, CloudronError> {
@@ -423,107 +383,10 @@ fn decode<T: DeserializeOwned>(req: &Request<'_>, body: &[u8]) -> Result<T, Clou
     })
 }
 
-fn bearer(token: &SecretString) -> Result<HeaderValue, CloudronError> {
-    let mut h = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret().trim()))
-        .map_err(|_| {
-            CloudronError::Config(
-                "the Cloudron API token contains characters that cannot be sent in an HTTP \
-                 header (a line break or a control character?): check the token file"
-                    .to_string(),
-            )
-        })?;
-    h.set_sensitive(true);
-    Ok(h)
-}
-
-/// Validate and normalise the configured URL: `https://` (plain `http://` only on loopback,
-/// for the lab), no credentials, no query, and no trailing `/api/v1` (tolerated, removed).
-pub fn normalise_base(url: &Url) -> Result<Url, CloudronError> {
-    let host = url.host_str().unwrap_or_default().to_string();
-    match url.scheme() {
-        "https" => {}
-        "http" if is_loopback(url) => {}
-        "http" => {
-            return Err(CloudronError::Config(format!(
-                "[cloudron] url {url} uses plain http: the API token would cross the network \
-                 unencrypted; use https:// (plain http is accepted only on a loopback address, \
-                 for the lab)"
-            )));
-        }
-        other => {
-            return Err(CloudronError::Config(format!(
-                "[cloudron] url {url}: unsupported scheme {other:?}; use https://my.DOMAIN"
-            )));
-        }
-    }
-    if host.is_empty() {
-        return Err(CloudronError::Config(format!(
-            "[cloudron] url {url} has no host; use https://my.DOMAIN"
-        )));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(CloudronError::Config(
-            "[cloudron] url must not contain credentials: put the token in token_file or \
-             MATELOT_CLOUDRON_TOKEN"
-                .to_string(),
-        ));
-    }
-    let mut base = url.clone();
-    base.set_query(None);
-    base.set_fragment(None);
-    let path = base.path().trim_end_matches('/');
-    let path = path.strip_suffix("/api/v1").unwrap_or(path).to_string();
-    base.set_path(if path.is_empty() { "/" } else { &path });
-    Ok(base)
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base_urls_are_normalised_and_unsafe_ones_refused() {
-        let ok = [
-            ("https://my.example.org", "https://my.example.org/"),
-            ("https://my.example.org/", "https://my.example.org/"),
-            ("https://my.example.org/api/v1/", "https://my.example.org/"),
-            (
-                "https://my.example.org:8443/?x=1#f",
-                "https://my.example.org:8443/",
-            ),
-            (
-                "https://example.org/cloudron/",
-                "https://example.org/cloudron",
-            ),
-            ("http://127.0.0.1:8080", "http://127.0.0.1:8080/"),
-            ("http://[::1]:8080", "http://[::1]:8080/"),
-            ("http://localhost:8080", "http://localhost:8080/"),
-        ];
-        for (input, want) in ok {
-            let url = Url::parse(input).expect(input);
-            assert_eq!(normalise_base(&url).expect(input).as_str(), want, "{input}");
-        }
-        let refused = [
-            ("http://my.example.org", "plain http"),
-            ("ftp://my.example.org", "unsupported scheme"),
-            ("https://user:pw@my.example.org", "credentials"),
-        ];
-        for (input, why) in refused {
-            let url = Url::parse(input).expect(input);
-            let err = normalise_base(&url).expect_err(input);
-            assert!(err.to_string().contains(why), "{input}: {err}");
-            assert_eq!(err.exit_code(), 2);
-        }
-    }
+    use crate::cloudron::base_url::bearer;
 
     #[test]
     fn endpoints_escape_ids() {

@@ -14,10 +14,12 @@
 
 pub mod apps;
 pub mod backups;
+pub mod base_url;
 pub mod client;
 pub mod error;
 pub mod models;
 pub mod ops;
+mod paging;
 pub mod resolve;
 pub mod retry;
 pub mod system;
