@@ -28,6 +28,9 @@ pub mod tls;
 pub mod users;
 mod wire;
 
+#[cfg(test)]
+mod lab_tests;
+
 pub use apps::{BackupUpdate, CloneRequest, InstallRequest, Lifecycle};
 pub use client::{Client, Trace};
 pub use error::{CloudronError, TransportKind};
