@@ -227,6 +227,19 @@ fn lifecycle(ctx: &Ctx, s: &Session, query: &str, action: Lifecycle, yes: bool) 
             &format!("{who}: already {}", app.state_label()),
         );
     }
+    if app.is_busy() {
+        let task = app
+            .task_id
+            .as_ref()
+            .map(|t| format!(", task {t}"))
+            .unwrap_or_default();
+        return Err(Error::failed(format!(
+            "{who} is busy ({}{task}): wait for it to finish (`matelot app show {}`) and \
+             try again; nothing was changed",
+            app.state_label(),
+            app.fqdn
+        )));
+    }
     let timeout = s.client.task_timeout();
     if ctx.global.check {
         let plan = format!(

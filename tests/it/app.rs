@@ -251,6 +251,21 @@ fn stop_start_and_restart_wait_and_verify() {
 }
 
 #[test]
+fn a_busy_app_is_not_touched() {
+    let lab = Lab::start();
+    let id = lab.app_id("wiki.example.org");
+    lab.fault("POST /api/v1/apps/{id}/backup", "task_stall", 1);
+    lab.post(&format!("/api/v1/apps/{id}/backup"));
+    lab.test()
+        .args(["app", "stop", "wiki", "--yes"])
+        .run()
+        .status(1)
+        .stderr_has("wiki.example.org (Wiki.js) is busy (Backing up, task ")
+        .stderr_has("nothing was changed");
+    assert_eq!(lab.seen("POST", &format!("/api/v1/apps/{id}/stop")), vec![]);
+}
+
+#[test]
 fn check_mode_says_what_would_happen_and_sends_nothing() {
     let lab = Lab::start();
     let id = lab.app_id(MATOMO);

@@ -99,6 +99,11 @@ impl Lab {
         })
     }
 
+    /// A POST to the API as any client would send it (to stage a situation).
+    pub fn post(&self, path: &str) -> Value {
+        self.call(reqwest::Method::POST, path, Some(json!({})))
+    }
+
     /// `POST /__lab/faults`.
     pub fn fault(&self, pattern: &str, effect: &str, times: u64) {
         self.call(
