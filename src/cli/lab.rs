@@ -4,6 +4,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
+use secrecy::SecretString;
+
+/// Parse a token into a secret (redacted in `Debug`).
+fn secret(s: &str) -> Result<SecretString, String> {
+    Ok(SecretString::from(s))
+}
 
 #[derive(Debug, Subcommand)]
 pub enum LabCmd {
@@ -77,9 +83,10 @@ pub struct ServeArgs {
         long,
         value_name = "TOKEN",
         env = "MATELOT_LAB_TOKEN",
-        hide_env_values = true
+        hide_env_values = true,
+        value_parser = secret
     )]
-    pub token: Option<String>,
+    pub token: Option<SecretString>,
     /// The estate to start from when there is no saved state
     #[arg(long, value_enum, default_value_t = SeedArg::Demo)]
     pub seed: SeedArg,

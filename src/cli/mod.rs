@@ -93,7 +93,10 @@ pub enum Command {
     #[command(subcommand)]
     Backup(backup::BackupCmd),
     /// The rehearsal lab: a Cloudron emulator (and sandboxed compute hosts)
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  matelot lab up && matelot --config lab/matelot.toml app list\n  matelot lab status\n  matelot lab down\n  matelot lab serve-cloudron --listen 127.0.0.1:8443"
+    )]
     Lab(lab::LabCmd),
     /// Print a shell completion script
     #[command(

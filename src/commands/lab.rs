@@ -133,7 +133,9 @@ fn serve(ctx: &Ctx, args: ServeArgs) -> Result<()> {
         };
         let opts = EmulatorOptions {
             listen: args.listen,
-            token: args.token,
+            token: args
+                .token
+                .map(|t| secrecy::ExposeSecret::expose_secret(&t).to_string()),
             seed: seed(args.seed),
             task_duration: args.task_duration,
             state_file: args.state,

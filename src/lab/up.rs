@@ -232,8 +232,8 @@ pub fn up(opts: &UpOptions) -> Result<LabReport, UpError> {
     Ok(report(&dir, &st, false))
 }
 
-/// The emulator's ready line.
-#[derive(Debug, Deserialize)]
+/// The emulator's ready line (no `Debug`: it holds the token).
+#[derive(Deserialize)]
 struct Ready {
     url: String,
     token: String,

@@ -7,4 +7,6 @@ mod app;
 mod backup;
 mod cli;
 mod config;
+mod conformance;
 mod lab_client;
+mod lab_cloudron;

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use super::faults::Effect;
 use super::http::{ApiError, ApiResult, Body, created, no_content, now_iso, ok, parse_iso, query};
+use super::model::AppData;
 use super::state::Shared;
 
 type St = State<Arc<Shared>>;
@@ -81,19 +82,22 @@ pub async fn reset(State(s): St) -> ApiResult {
     no_content()
 }
 
-/// `POST /__lab/apps/:id/use`: the app is used; its data changes. 409 unless it is running.
+/// Use an app: its data gets a new version and checksum. Only a running app can be used.
+pub fn use_app_in(e: &mut super::model::Estate, id: &str) -> Result<AppData, ApiError> {
+    let app = e.app_mut(id).ok_or_else(ApiError::app_not_found)?;
+    if app.installation_state != "installed" || app.run_state != "running" {
+        return Err(ApiError::conflict(format!(
+            "App is not running ({} / {})",
+            app.installation_state, app.run_state
+        )));
+    }
+    app.lab_data = app.lab_data.used(&now_iso());
+    Ok(app.lab_data.clone())
+}
+
+/// `POST /__lab/apps/:id/use`: 200 `{id, data}`; 409 unless the app is running.
 pub async fn use_app(State(s): St, Path(id): Path<String>) -> ApiResult {
-    let data = s.mutate(|e| -> Result<super::model::AppData, ApiError> {
-        let app = e.app_mut(&id).ok_or_else(ApiError::app_not_found)?;
-        if app.installation_state != "installed" || app.run_state != "running" {
-            return Err(ApiError::conflict(format!(
-                "App is not running ({} / {})",
-                app.installation_state, app.run_state
-            )));
-        }
-        app.lab_data = app.lab_data.used(&now_iso());
-        Ok(app.lab_data.clone())
-    })?;
+    let data = s.mutate(|e| use_app_in(e, &id))?;
     ok(json!({"id": id, "data": data}))
 }
 

@@ -40,13 +40,12 @@ impl Control {
         self.shared.read().app(app_id).map(|a| a.lab_data.clone())
     }
 
-    /// Use an app so its data changes (as `POST /__lab/apps/:id/use`).
-    pub fn use_app(&self, app_id: &str) -> Option<AppData> {
-        self.shared.mutate(|e| {
-            let app = e.app_mut(app_id)?;
-            app.lab_data = app.lab_data.used(&super::http::now_iso());
-            Some(app.lab_data.clone())
-        })
+    /// Use an app so its data changes (as `POST /__lab/apps/:id/use`); the app must exist
+    /// and be installed and running.
+    pub fn use_app(&self, app_id: &str) -> Result<AppData, String> {
+        self.shared
+            .mutate(|e| super::control::use_app_in(e, app_id))
+            .map_err(|e| e.message)
     }
 
     /// Add a fault rule (as `POST /__lab/faults`).

@@ -43,7 +43,7 @@ pub async fn require_token(
     match token_of(&req) {
         None => ApiError::unauthorized("Token required").into_response(),
         Some(t) if t.is_empty() => ApiError::unauthorized("Token required").into_response(),
-        Some(t) if !same(&t, &shared.read().token) => {
+        Some(t) if !same(&t, &shared.read().token.0) => {
             ApiError::unauthorized("No such token").into_response()
         }
         Some(_) => next.run(req).await,

@@ -29,8 +29,10 @@ mod apps;
 mod backups;
 mod catalog;
 mod control;
+mod effects;
 mod factory;
 pub mod faults;
+mod groups;
 mod handle;
 pub mod http;
 mod layers;
@@ -81,7 +83,7 @@ impl std::str::FromStr for Seed {
 }
 
 /// How to run the emulator.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct EmulatorOptions {
     /// Where to listen; port 0 picks a free port.
     pub listen: SocketAddr,
@@ -100,6 +102,22 @@ pub struct EmulatorOptions {
     pub extra_apps: usize,
     /// A line per request on stderr.
     pub log_requests: bool,
+}
+
+impl std::fmt::Debug for EmulatorOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmulatorOptions")
+            .field("listen", &self.listen)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("seed", &self.seed)
+            .field("task_duration", &self.task_duration)
+            .field("state_file", &self.state_file)
+            .field("tls", &self.tls)
+            .field("dir", &self.dir)
+            .field("extra_apps", &self.extra_apps)
+            .field("log_requests", &self.log_requests)
+            .finish()
+    }
 }
 
 impl Default for EmulatorOptions {
@@ -179,13 +197,19 @@ pub async fn start(opts: EmulatorOptions) -> Result<Emulator, LabError> {
                 }
             })
     });
-    if let Some(d) = &dir {
-        std::fs::create_dir_all(d).map_err(|source| LabError::Io {
-            what: "creating the lab directory",
-            path: d.clone(),
-            source,
-        })?;
-    }
+    let dir = match dir {
+        Some(d) => {
+            let io = |source| LabError::Io {
+                what: "creating the lab directory",
+                path: d.clone(),
+                source,
+            };
+            std::fs::create_dir_all(&d).map_err(io)?;
+            // Absolute, so the ready line's ca_file works from any directory.
+            Some(d.canonicalize().map_err(io)?)
+        }
+        None => None,
+    };
     let saved = match &opts.state_file {
         Some(f) => persist::load(f)?,
         None => None,
@@ -195,13 +219,13 @@ pub async fn start(opts: EmulatorOptions) -> Result<Emulator, LabError> {
         None => seed::build(
             opts.seed.name(),
             opts.extra_apps,
-            opts.token.clone().unwrap_or_else(random_token),
+            model::Token(opts.token.clone().unwrap_or_else(random_token)),
         ),
     };
     if let Some(t) = &opts.token {
-        estate.token = t.clone();
+        estate.token = model::Token(t.clone());
     }
-    let token = estate.token.clone();
+    let token = estate.token.0.clone();
 
     let listener = TcpListener::bind(opts.listen)
         .await

@@ -253,6 +253,17 @@ pub struct Service {
     pub default_memory_limit: u64,
 }
 
+/// The API token: serialized as a plain string (the state file is 0600), redacted in `Debug`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Token(pub String);
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Token(<redacted>)")
+    }
+}
+
 /// The whole estate: what `--state` persists and `GET /__lab/state` shows.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -267,7 +278,7 @@ pub struct Estate {
     pub cloudron_name: String,
     pub activation_time: String,
     /// The API token (the owner's). Kept so a restarted lab keeps its token.
-    pub token: String,
+    pub token: Token,
     pub owner_id: String,
     pub next_task_id: u64,
     pub apps: Vec<App>,
@@ -378,6 +389,16 @@ mod tests {
         assert_eq!(e.version, 2);
         assert_ne!(e.checksum, d.checksum);
         assert_eq!(e.checksum.len(), 64);
+    }
+
+    #[test]
+    fn the_token_is_redacted_in_debug() {
+        let t = Token("s3cret".into());
+        assert_eq!(format!("{t:?}"), "Token(<redacted>)");
+        assert_eq!(
+            serde_json::to_string(&t).ok().as_deref(),
+            Some("\"s3cret\"")
+        );
     }
 
     #[test]

@@ -112,26 +112,34 @@ pub async fn writer(shared: Arc<Shared>, path: PathBuf) {
             _ = shutdown.changed() => break,
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
-        save_now(&shared, &path);
+        save_now(&shared, &path).await;
         if shared.is_shut_down() {
             break;
         }
     }
-    save_now(&shared, &path);
+    save_now(&shared, &path).await;
 }
 
-fn save_now(shared: &Shared, path: &Path) {
+/// Snapshot under the lock, write (and fsync, which can take a while on a busy disk) on a
+/// blocking thread so requests are not held up.
+async fn save_now(shared: &Shared, path: &Path) {
     let snapshot = shared.read().clone();
-    if let Err(e) = save(path, &snapshot) {
-        // No caller to return to: the server keeps running and says why the state is stale.
-        eprintln!("warning: {e}");
-    }
+    let path = path.to_path_buf();
+    let result = tokio::task::spawn_blocking(move || save(&path, &snapshot)).await;
+    let err = match result {
+        Ok(Ok(())) => return,
+        Ok(Err(e)) => e.to_string(),
+        Err(e) => format!("saving the emulator state: {e}"),
+    };
+    // No caller to return to: the server keeps running and says why the state is stale.
+    eprintln!("warning: {err}");
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::lab::cloudron::factory::new_task;
+    use crate::lab::cloudron::model::Token;
     use crate::lab::cloudron::seed;
 
     #[test]
@@ -142,11 +150,11 @@ mod tests {
             Err(e) => panic!("{e}"),
         };
         let path = dir.path().join("state.json");
-        let e = seed::build("demo", 0, "tok".into());
+        let e = seed::build("demo", 0, Token("tok".into()));
         assert!(save(&path, &e).is_ok());
         let back = load(&path).ok().flatten();
         assert!(back.as_ref().is_some_and(|b| b.apps.len() == e.apps.len()));
-        assert!(back.is_some_and(|b| b.token == "tok"));
+        assert!(back.is_some_and(|b| b.token.0 == "tok"));
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&path).map(|m| m.permissions().mode() & 0o777);
         assert_eq!(mode.ok(), Some(0o600));
@@ -165,7 +173,7 @@ mod tests {
 
     #[test]
     fn recover_crashes_running_tasks_and_their_apps() {
-        let mut e = seed::build("demo", 0, "tok".into());
+        let mut e = seed::build("demo", 0, Token("tok".into()));
         let id = e.take_task_id();
         e.tasks.push(new_task(id.clone(), "app", vec![]));
         e.apps[0].installation_state = "pending_backup".into();

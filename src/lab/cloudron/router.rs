@@ -10,7 +10,7 @@ use axum::routing::{delete, get, post, put};
 
 use super::http::ApiError;
 use super::state::Shared;
-use super::{app_ops, apps, backups, control, layers, system, users};
+use super::{app_ops, apps, backups, control, groups, layers, system, users};
 
 async fn no_such_route() -> ApiError {
     ApiError::no_such_route()
@@ -84,14 +84,14 @@ pub fn build(shared: Arc<Shared>) -> Router {
         )
         .route(
             "/api/v1/groups",
-            get(users::list_groups).post(users::add_group),
+            get(groups::list_groups).post(groups::add_group),
         )
         .route(
             "/api/v1/groups/{id}",
-            get(users::get_group).delete(users::remove_group),
+            get(groups::get_group).delete(groups::remove_group),
         )
-        .route("/api/v1/groups/{id}/members", put(users::set_members))
-        .route("/api/v1/groups/{id}/name", put(users::set_group_name))
+        .route("/api/v1/groups/{id}/members", put(groups::set_members))
+        .route("/api/v1/groups/{id}/name", put(groups::set_group_name))
         // the lab's control surface
         .route(
             "/__lab/faults",

@@ -78,6 +78,7 @@ where
     let svc = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
         req.extensions_mut().insert(conn_kill.clone());
         req.extensions_mut().insert(PeerAddr(peer));
+        strip_trailing_slash(&mut req);
         router.clone().oneshot(req.map(axum::body::Body::new))
     });
     let builder = auto::Builder::new(TokioExecutor::new());
@@ -88,4 +89,50 @@ where
         _ = shutdown.changed() => {}
     }
     // Dropping the connection here closes the socket without a TLS close_notify or an answer.
+}
+
+/// `/api/v1/apps/` routes as `/api/v1/apps`, as Express (non-strict routing) does.
+fn strip_trailing_slash<B>(req: &mut hyper::Request<B>) {
+    let path = req.uri().path();
+    if path.len() <= 1 || !path.ends_with('/') {
+        return;
+    }
+    let trimmed = path.trim_end_matches('/');
+    let trimmed = if trimmed.is_empty() { "/" } else { trimmed };
+    let pq = match req.uri().query() {
+        Some(q) => format!("{trimmed}?{q}"),
+        None => trimmed.to_string(),
+    };
+    let mut parts = req.uri().clone().into_parts();
+    if let Ok(p) = pq.parse() {
+        parts.path_and_query = Some(p);
+        if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+            *req.uri_mut() = uri;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trailing_slashes_are_dropped_but_not_the_root() {
+        for (from, to) in [
+            ("/api/v1/apps/", "/api/v1/apps"),
+            ("/api/v1/apps/?page=1", "/api/v1/apps?page=1"),
+            ("/api/v1/apps", "/api/v1/apps"),
+            ("/", "/"),
+        ] {
+            let mut req = hyper::Request::builder()
+                .uri(from)
+                .body(())
+                .map_err(|e| e.to_string());
+            let Ok(req) = req.as_mut() else {
+                panic!("request")
+            };
+            strip_trailing_slash(req);
+            assert_eq!(req.uri().to_string(), to);
+        }
+    }
 }

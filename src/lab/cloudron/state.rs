@@ -95,6 +95,15 @@ impl Shared {
         Some(r)
     }
 
+    /// Like [`Shared::mutate_if_current`] for changes not worth saving (task progress).
+    pub fn touch_if_current<R>(&self, gen_: u64, f: impl FnOnce(&mut Estate) -> R) -> Option<R> {
+        let mut e = lock(&self.estate);
+        if self.generation.load(Ordering::SeqCst) != gen_ {
+            return None;
+        }
+        Some(f(&mut e))
+    }
+
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
     }
