@@ -132,7 +132,11 @@ pub fn compute_toml(hosts: &[(String, IpAddr, u16)]) -> String {
 pub fn known_hosts_text(hosts: &[LabHost]) -> String {
     let mut s = String::new();
     for h in hosts {
-        for key in h.host_keys_pub.iter().filter_map(|k| HostKey::from_openssh(k)) {
+        for key in h
+            .host_keys_pub
+            .iter()
+            .filter_map(|k| HostKey::from_openssh(k))
+        {
             s.push_str(&entry_line(&h.addr.to_string(), h.port, &key));
             s.push('\n');
         }
@@ -309,10 +313,25 @@ fn write_client_files(
     })
 }
 
-/// Stop a lab host from its state directory (only PIDs proven to be its own are signalled).
+/// Stop a lab host from its state directory (only PIDs proven to be its own are signalled),
+/// and return only once its `unshare` and PID 1 have exited: `stop_state_dir` may return while
+/// `unshare` is still exiting (its command line already empty), its mounts not yet released.
 /// Returns false when it was not running.
 pub fn stop(state_dir: &Path) -> Result<bool, SandboxError> {
-    sandbox::stop_state_dir(state_dir)
+    let pids = sandbox::running_in(state_dir);
+    let stopped = sandbox::stop_state_dir(state_dir)?;
+    if let Some((unshare_pid, pid1)) = pids {
+        // Only waiting here, never signalling: these pids were proved ours above.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while [unshare_pid, pid1]
+            .into_iter()
+            .any(super::labstate::is_alive)
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+    Ok(stopped)
 }
 
 /// Hosts running from `DIR/hosts/*` (also those a crashed `lab up` never recorded).

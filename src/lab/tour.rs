@@ -377,7 +377,10 @@ mod tests {
             "matelot --config lab/matelot.toml host check calcul"
         );
         let label = argv(
-            &lab("x", &["app", "backup", "matomo", "--label", "before the tour"]),
+            &lab(
+                "x",
+                &["app", "backup", "matomo", "--label", "before the tour"],
+            ),
             Path::new("my lab"),
         );
         assert_eq!(

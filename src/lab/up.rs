@@ -276,10 +276,7 @@ fn host_process(h: &LabHost, now: &str) -> LabProcess {
     details.insert("address".into(), h.addr.to_string().into());
     details.insert("port".into(), h.port.into());
     details.insert("pid1".into(), h.pid1.into());
-    details.insert(
-        "state_dir".into(),
-        h.state_dir.display().to_string().into(),
-    );
+    details.insert("state_dir".into(), h.state_dir.display().to_string().into());
     LabProcess {
         kind: "compute".into(),
         name: h.name.clone(),
@@ -442,10 +439,7 @@ mod tests {
             &cmdline,
             &p.cmdline_marker
         ));
-        assert_eq!(
-            address_of(&p),
-            (Some("127.0.0.2".to_string()), Some(40001))
-        );
+        assert_eq!(address_of(&p), (Some("127.0.0.2".to_string()), Some(40001)));
         assert_eq!(p.url.as_deref(), Some("ssh://root@127.0.0.2:40001"));
     }
 

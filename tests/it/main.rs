@@ -10,5 +10,6 @@ mod conformance;
 mod host;
 mod journal;
 mod lab_cloudron;
+mod lab_up;
 mod lock;
 mod sandbox;
