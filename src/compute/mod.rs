@@ -10,6 +10,7 @@ pub mod command;
 pub mod error;
 pub mod host_pattern;
 pub mod known_hosts;
+pub mod scripts;
 pub mod ssh;
 
 pub use command::{CommandError, CommandOutput, RemoteCommand, sudo_wrap, wire_line};

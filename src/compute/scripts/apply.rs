@@ -1,0 +1,276 @@
+//! The apply script: all of a host's account changes as ONE batched bash script (one SSH round
+//! trip), one guarded, idempotent step per change, and the parser of its results.
+//!
+//! Each step runs in a subshell with `set -e`; it exits 100 when its guard finds the work
+//! already done. After each step the script prints `matelot-step<TAB>N<TAB>changed`,
+//! `unchanged` or `failed<TAB>CODE`; at the first failure it prints
+//! `matelot-end<TAB>failed<TAB>N` and exits 4 (later steps are not run: they may depend on it);
+//! otherwise `matelot-end<TAB>ok`. After a partial failure, re-gather facts and re-plan.
+//!
+//! `authorized_keys` is written by the account itself (`setpriv` to its uid and gid), so a
+//! symlink planted in a home cannot redirect a root write: `.ssh` 0700, the file 0600, written
+//! to a temporary file and renamed into place.
+
+use serde::Serialize;
+
+use super::{ScriptError, quote_name, quote_text};
+use crate::core::accounts::ComputeChange;
+
+const PRELUDE: &str = r#"matelot_apply() {
+set -eu
+export LC_ALL=C
+umask 022
+matelot_run() {
+  matelot_n=$1
+  shift
+  set +e
+  ( set -e; "$@" )
+  matelot_rc=$?
+  set -e
+  case $matelot_rc in
+    0) printf 'matelot-step\t%s\tchanged\n' "$matelot_n" ;;
+    100) printf 'matelot-step\t%s\tunchanged\n' "$matelot_n" ;;
+    *) printf 'matelot-step\t%s\tfailed\t%s\n' "$matelot_n" "$matelot_rc"
+       printf 'matelot-end\tfailed\t%s\n' "$matelot_n"
+       exit 4 ;;
+  esac
+}
+matelot_home() {
+  matelot_h=$(getent passwd -- "$1" | cut -d: -f6)
+  case $matelot_h in
+    /?*) printf '%s\n' "$matelot_h" ;;
+    *) echo "matelot: $1 has no usable home directory" >&2; return 3 ;;
+  esac
+}
+matelot_expiry() {
+  getent shadow -- "$1" | cut -d: -f8
+}
+matelot_groups() {
+  id -nG -- "$1" | tr ' ' '\n' | grep -vxF -- "$(id -gn -- "$1")" | sort | paste -sd, -
+}
+matelot_keys() {
+  matelot_h=$(matelot_home "$1")
+  setpriv --reuid="$(id -u -- "$1")" --regid="$(id -g -- "$1")" --init-groups -- sh -c 'set -eu
+umask 077
+d="$1/.ssh"
+f="$d/authorized_keys"
+mkdir -p -- "$d"
+chmod 0700 -- "$d"
+t=$(mktemp -- "$d/.authorized_keys.XXXXXX")
+cat > "$t" || { rm -f -- "$t"; exit 1; }
+if [ -f "$f" ] && cmp -s -- "$t" "$f"; then rm -f -- "$t"; chmod 0600 -- "$f"; exit 100; fi
+chmod 0600 -- "$t"
+mv -f -- "$t" "$f"' matelot-keys "$matelot_h"
+}
+"#;
+
+const EPILOGUE: &str = "printf 'matelot-end\\tok\\n'\n}\nmatelot_apply </dev/null\n";
+
+/// The script that applies `changes` (one host's, in plan order). Step N is `changes[N-1]`.
+pub fn apply_script(changes: &[ComputeChange]) -> Result<String, ScriptError> {
+    let mut script = String::from(PRELUDE);
+    for (i, change) in changes.iter().enumerate() {
+        let n = i + 1;
+        script.push_str(&format!("matelot_step_{n}() {{\n"));
+        script.push_str(&step_body(change)?);
+        script.push_str("}\n");
+        script.push_str(&format!("matelot_run {n} matelot_step_{n}\n"));
+    }
+    script.push_str(EPILOGUE);
+    Ok(script)
+}
+
+/// `printf '%s\n' KEY... | matelot_keys USER` (an empty list writes an empty file).
+fn write_keys(user: &str, keys: &[String]) -> Result<String, ScriptError> {
+    if keys.is_empty() {
+        return Ok(format!("  printf '' | matelot_keys {user}\n"));
+    }
+    let quoted = keys
+        .iter()
+        .map(|k| quote_text("SSH key", k))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(format!(
+        "  printf '%s\\n' {} | matelot_keys {user}\n",
+        quoted.join(" ")
+    ))
+}
+
+fn group_list(groups: &[String]) -> Result<String, ScriptError> {
+    for g in groups {
+        quote_name("group", g)?;
+    }
+    quote_text("group list", &groups.join(","))
+}
+
+fn expiry_arg(days: Option<i64>) -> String {
+    days.map_or_else(|| "''".to_string(), |d| d.to_string())
+}
+
+fn step_body(change: &ComputeChange) -> Result<String, ScriptError> {
+    use ComputeChange as C;
+    let body = match change {
+        C::CreateGroup { group } => {
+            let g = quote_name("group", group)?;
+            format!("  getent group -- {g} >/dev/null && return 100\n  groupadd -- {g}\n")
+        }
+        C::CreateUser {
+            user,
+            uid,
+            gecos,
+            groups,
+            shell,
+            keys,
+        } => {
+            let u = quote_name("user", user)?;
+            let mut add = format!("useradd -m -U -s {}", quote_text("shell", shell)?);
+            if !gecos.is_empty() {
+                add.push_str(&format!(" -c {}", quote_text("full name", gecos)?));
+            }
+            if !groups.is_empty() {
+                add.push_str(&format!(" -G {}", group_list(groups)?));
+            }
+            if let Some(uid) = uid {
+                add.push_str(&format!(" -u {uid}"));
+            }
+            let mut body = format!(
+                "  getent passwd -- {u} >/dev/null && return 100\n  {add} -- {u}\n  \
+                 h=$(matelot_home {u})\n  \
+                 [ \"$(stat -c %u -- \"$h\")\" = \"$(id -u -- {u})\" ] || {{ echo \"matelot: $h is not owned by {u}\" >&2; exit 3; }}\n  \
+                 chmod 0700 -- \"$h\"\n"
+            );
+            if !keys.is_empty() {
+                body.push_str(&write_keys(&u, keys)?);
+            }
+            body
+        }
+        C::SetFullName { user, to, .. } => {
+            let u = quote_name("user", user)?;
+            let to = quote_text("full name", to)?;
+            format!(
+                "  [ \"$(getent passwd -- {u} | cut -d: -f5 | cut -d, -f1)\" = {to} ] && return 100\n  \
+                 usermod -c {to} -- {u}\n"
+            )
+        }
+        C::SetGroups { user, to, .. } => {
+            let u = quote_name("user", user)?;
+            let list = group_list(to)?;
+            format!(
+                "  [ \"$(matelot_groups {u})\" = {list} ] && return 100\n  usermod -G {list} -- {u}\n"
+            )
+        }
+        C::SetAuthorizedKeys { user, to, .. } => write_keys(&quote_name("user", user)?, to)?,
+        C::Lock { user, .. } => {
+            let u = quote_name("user", user)?;
+            format!("  [ \"$(matelot_expiry {u})\" = 1 ] && return 100\n  usermod -L -e 1 -- {u}\n")
+        }
+        C::Unlock {
+            user,
+            restore_expiry,
+            ..
+        } => {
+            let u = quote_name("user", user)?;
+            let e = expiry_arg(*restore_expiry);
+            format!(
+                "  [ \"$(matelot_expiry {u})\" = {e} ] && return 100\n  usermod -U -e {e} -- {u}\n"
+            )
+        }
+        C::RemoveUser { user, .. } => {
+            let u = quote_name("user", user)?;
+            format!("  getent passwd -- {u} >/dev/null || return 100\n  userdel -r -- {u}\n")
+        }
+    };
+    Ok(body)
+}
+
+/// What happened to one step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum StepStatus {
+    /// The step changed the system.
+    Changed,
+    /// Its guard found the work already done.
+    Unchanged,
+    /// It failed with this exit code; later steps were not run.
+    Failed { code: i32 },
+    /// Not run because an earlier step failed.
+    NotRun,
+    /// No report (the connection or the script died): it may or may not have run.
+    Unknown,
+}
+
+/// The outcome of an apply script, step by step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApplyReport {
+    /// `steps[N-1]` is step N.
+    pub steps: Vec<StepStatus>,
+    /// The script reached its end (successfully or at a failure it reported).
+    pub finished: bool,
+}
+
+impl ApplyReport {
+    /// Every step changed or was already done.
+    pub fn all_done(&self) -> bool {
+        self.finished
+            && self
+                .steps
+                .iter()
+                .all(|s| matches!(s, StepStatus::Changed | StepStatus::Unchanged))
+    }
+
+    /// The first step (1-based) that failed, if any.
+    pub fn failed_step(&self) -> Option<usize> {
+        self.steps
+            .iter()
+            .position(|s| matches!(s, StepStatus::Failed { .. }))
+            .map(|i| i + 1)
+    }
+}
+
+/// Read the result lines of an apply script that had `steps` steps. Other lines are ignored.
+pub fn parse_apply_output(stdout: &str, steps: usize) -> ApplyReport {
+    let mut report = ApplyReport {
+        steps: vec![StepStatus::Unknown; steps],
+        finished: false,
+    };
+    let mut failed_at = None;
+    for line in stdout.lines().map(|l| l.trim_end_matches('\r')) {
+        let f: Vec<&str> = line.split('\t').collect();
+        match f.as_slice() {
+            ["matelot-step", n, status, rest @ ..] => {
+                let Some(slot) = n
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|n| n.checked_sub(1))
+                    .and_then(|i| report.steps.get_mut(i))
+                else {
+                    continue;
+                };
+                *slot = match (*status, rest) {
+                    ("changed", _) => StepStatus::Changed,
+                    ("unchanged", _) => StepStatus::Unchanged,
+                    ("failed", [code, ..]) => StepStatus::Failed {
+                        code: code.parse().unwrap_or(-1),
+                    },
+                    _ => continue,
+                };
+            }
+            ["matelot-end", "ok"] => report.finished = true,
+            ["matelot-end", "failed", n] => {
+                report.finished = true;
+                failed_at = n.parse::<usize>().ok();
+            }
+            _ => {}
+        }
+    }
+    if let Some(n) = failed_at {
+        for s in report.steps.iter_mut().skip(n) {
+            if *s == StepStatus::Unknown {
+                *s = StepStatus::NotRun;
+            }
+        }
+    }
+    report
+}
+
+#[cfg(test)]
+pub(crate) mod tests;
