@@ -41,6 +41,7 @@ DIR/cloudron-state.json: `lab down` then `lab up` resumes it; the hosts start em
   matelot lab tour                      in ./lab, stopped at the end
   matelot lab tour --dir /tmp/tour --keep
                                         leave the lab running to keep exploring
+  matelot --check lab tour              list the steps and their commands, run nothing
 
 Each step prints what it shows and the exact command to type, then runs it. A step that fails
 stops the tour (exit 1) and the lab is stopped, unless --keep. A lab already running in DIR is

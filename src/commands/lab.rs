@@ -132,10 +132,19 @@ fn lab_tour(ctx: &Ctx, args: TourArgs) -> Result<()> {
         ));
     }
     let dir = args.dir.dir;
+    if ctx.global.check {
+        // The plan: what the tour would run, nothing started.
+        for l in tour::plan(&dir, args.keep) {
+            ctx.out.line(l)?;
+        }
+        return Ok(());
+    }
     let st = up::status(&dir).map_err(anyhow::Error::from)?;
     if st.processes.iter().any(|p| p.running) {
         return Err(Error::refused(format!(
-            "a lab is already running in {}: the tour starts a fresh lab and stops it at the              end, so it leaves this one alone. Stop it with `matelot lab down --dir {}`, or give              the tour another --dir",
+            "a lab is already running in {}: the tour starts a fresh lab and stops it at the \
+             end, so it leaves this one alone. Stop it with `matelot lab down --dir {}`, or give \
+             the tour another --dir",
             st.dir.display(),
             dir.display()
         )));

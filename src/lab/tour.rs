@@ -122,6 +122,21 @@ pub fn command_line(argv: &[String]) -> String {
     })
 }
 
+/// The steps the tour would run (for `--check`): number, what it shows, the command line.
+pub fn plan(dir: &Path, keep: bool) -> Vec<String> {
+    let mut steps: Vec<Step> = STEPS.to_vec();
+    if !keep {
+        steps.push(TEARDOWN);
+    }
+    let total = steps.len();
+    let mut lines = Vec::new();
+    for (i, step) in steps.iter().enumerate() {
+        lines.push(format!("Step {}/{total}. {}", i + 1, fill(step.say, dir)));
+        lines.push(format!("  $ {}", command_line(&argv(step, dir))));
+    }
+    lines
+}
+
 /// Why the tour could not run a step at all (a step that runs and fails is a [`StepRun`]).
 #[derive(Debug, thiserror::Error)]
 pub enum TourError {
@@ -258,11 +273,11 @@ fn walk_steps(
     out: &mut dyn FnMut(&str) -> std::io::Result<()>,
 ) -> Result<TourReport, TourError> {
     let t0 = Instant::now();
-    let mut plan: Vec<Step> = STEPS.to_vec();
+    let mut steps: Vec<Step> = STEPS.to_vec();
     if !opts.keep {
-        plan.push(TEARDOWN);
+        steps.push(TEARDOWN);
     }
-    let total = plan.len();
+    let total = steps.len();
     let say = |out: &mut dyn FnMut(&str) -> std::io::Result<()>, s: &str| {
         out(s).map_err(TourError::Output)
     };
@@ -282,7 +297,7 @@ fn walk_steps(
     )?;
     let mut runs = Vec::new();
     let mut failed_at = None;
-    for (i, step) in plan.iter().enumerate() {
+    for (i, step) in steps.iter().enumerate() {
         if failed_at.is_some() && *step != TEARDOWN {
             continue;
         }

@@ -383,3 +383,14 @@ fn the_tour_keeps_the_lab_when_asked_and_leaves_a_running_lab_alone() {
     ok(&run(&t, &["lab", "down", "--dir", "tour"]));
     assert_eq!(leftovers(&t.path().join("tour")), Vec::<String>::new());
 }
+
+#[test]
+fn check_lists_the_tour_and_starts_nothing() {
+    let t = Test::new();
+    let out = ok(&run(&t, &["--check", "lab", "tour", "--dir", "tour"]));
+    for step in tour::STEPS.iter().chain([&tour::TEARDOWN]) {
+        let line = tour::command_line(&tour::argv(step, Path::new("tour")));
+        assert!(out.contains(&format!("  $ {line}\n")), "{line}\n{out}");
+    }
+    assert!(!t.path().join("tour").exists(), "nothing was started");
+}
