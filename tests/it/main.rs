@@ -10,6 +10,7 @@ mod conformance;
 mod host;
 mod journal;
 mod lab_cloudron;
+mod lab_up;
 mod lock;
 mod restic;
 mod sandbox;
