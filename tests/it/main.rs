@@ -13,6 +13,7 @@ mod host;
 mod journal;
 mod lab_client;
 mod lab_cloudron;
+mod lab_up;
 mod lock;
 mod restic;
 mod sandbox;
