@@ -57,6 +57,11 @@ fn main() {
         run(dir.path(), &["app", "list"]);
     }
 
+    let baseline = measure(20, || run(dir.path(), &["config", "check"]));
+    report(
+        "baseline: matelot config check (same config, no network)",
+        &baseline,
+    );
     let list = measure(20, || run(dir.path(), &["app", "list"]));
     report("matelot app list (200 apps, table)", &list);
     let list_json = measure(20, || run(dir.path(), &["--json", "app", "list"]));
