@@ -75,6 +75,23 @@ pub const STEPS: &[Step] = &[
         &["host", "check", "calcul"],
     ),
     lab(
+        "List the Cloudron's apps, through the real client over HTTPS (the lab's own CA).",
+        &["app", "list"],
+    ),
+    lab(
+        "Look at one app. Matomo is the app whose deletion by mistake started matelot.",
+        &["app", "show", "matomo"],
+    ),
+    lab(
+        "Back it up now, with a label: matelot waits for the Cloudron's task and checks the \
+         backup is listed before it says so.",
+        &["app", "backup", "matomo", "--label", "before the tour"],
+    ),
+    lab(
+        "See Matomo's backups, newest first: the labelled one is at the top.",
+        &["backup", "list", "--app", "matomo"],
+    ),
+    lab(
         "Read the journal: every change matelot makes is recorded there, with how to undo it.",
         &["journal", "list"],
     ),
