@@ -8,12 +8,14 @@ use clap::{Args, Parser, Subcommand};
 use crate::output::ColorChoice;
 
 pub mod app;
+pub mod app_guarded;
 pub mod backup;
 pub mod config;
 pub mod host;
 pub mod journal;
 pub mod lab;
 pub mod lock;
+pub mod undo;
 
 const ABOUT: &str = "Run a small organisation's shared compute server and Cloudron, safely.";
 
@@ -107,6 +109,9 @@ pub enum Command {
     /// Read the operations journal: what was changed, by whom, and how to undo it
     #[command(subcommand)]
     Journal(journal::JournalCmd),
+    /// Undo an operation from the journal (from its restore point)
+    #[command(after_help = undo::UNDO_EXAMPLES)]
+    Undo(undo::UndoArgs),
     /// Show whether another matelot run holds the run lock
     #[command(subcommand)]
     Lock(lock::LockCmd),

@@ -93,6 +93,7 @@ pub fn run(ctx: &Ctx, cmd: AppCmd) -> Result<()> {
         AppCmd::Stop(StopArgs { app, yes }) => lifecycle(ctx, &s, &app, Lifecycle::Stop, yes),
         AppCmd::Restart(a) => lifecycle(ctx, &s, &a.app, Lifecycle::Restart, false),
         AppCmd::Backup(args) => backup(ctx, &s, args),
+        other => super::app_guarded::run(ctx, &s, other),
     }
 }
 

@@ -11,6 +11,7 @@ use crate::cli::{Cli, Command};
 use crate::error::Result;
 
 pub mod app;
+pub mod app_guarded;
 pub mod backup;
 pub mod backup_compute;
 pub mod config;
@@ -18,6 +19,7 @@ pub mod host;
 pub mod journal;
 pub mod lab;
 pub mod lock;
+pub mod undo;
 
 /// Dispatch a parsed command.
 pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
@@ -29,6 +31,7 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Lab(cmd) => lab::run(ctx, cmd),
         Command::Journal(cmd) => journal::run(ctx, cmd),
         Command::Lock(cmd) => lock::run(ctx, cmd),
+        Command::Undo(args) => undo::run(ctx, args),
         Command::Completions { shell } => completions(shell),
         Command::Man => man(),
     }

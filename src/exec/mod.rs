@@ -1,1 +1,4 @@
 //! Applying plans: the guard (confirmation, restore points), progress and journal bookkeeping.
+
+pub mod guard;
+pub mod reconcile;
