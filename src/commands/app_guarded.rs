@@ -81,17 +81,23 @@ pub fn judge(op: &Operation, apps: &[App]) -> Verdict {
 }
 
 /// Resolve APP for a severe command: exactly one app, named by id, FQDN, subdomain or URL.
-pub fn resolve_severe(s: &Session, query: &str) -> Result<App> {
+/// Under `--check` a title match is shown (with a note), since nothing will be changed.
+pub fn resolve_severe(ctx: &Ctx, s: &Session, query: &str) -> Result<(App, Option<String>)> {
     let apps = s.block_on(s.client.list_apps())?;
     let r = resolve(&apps, query)?;
+    let mut note = None;
     if r.by == MatchedBy::Name {
-        return Err(Error::usage(format!(
+        let why = format!(
             "{query:?} matched {} by its title or label only; a destructive command needs the \
              app's id, FQDN, subdomain or URL (e.g. {})",
             r.app.fqdn, r.app.fqdn
-        )));
+        );
+        if !ctx.global.check {
+            return Err(Error::usage(why));
+        }
+        note = Some(why);
     }
-    Ok(s.block_on(s.client.get_app(&r.app.id))?)
+    Ok((s.block_on(s.client.get_app(&r.app.id))?, note))
 }
 
 /// Why `app` is protected, if it is (the configuration first, then the journal).
@@ -303,8 +309,10 @@ pub fn uninstall_plan(app: &App) -> Value {
 
 fn uninstall(ctx: &Ctx, s: &Session, query: &str, confirm: Option<&str>) -> Result<()> {
     let (_lock, journal) = prepare(ctx, s)?;
-    let app = resolve_severe(s, query)?;
+    let (app, note) = resolve_severe(ctx, s, query)?;
     let backups = s.block_on(s.client.list_app_backups(&app.id))?;
+    let mut impact = impact(s, &app, &backups);
+    impact.extend(note.map(|n| ("Note".to_string(), n)));
     let timeout = s.client.task_timeout();
     let preserve = ctx.config()?.guard.preserve;
     let g = Guarded {
@@ -312,7 +320,7 @@ fn uninstall(ctx: &Ctx, s: &Session, query: &str, confirm: Option<&str>) -> Resu
         target: app.fqdn.clone(),
         confirm_name: app.fqdn.clone(),
         tier: Tier::Severe,
-        impact: impact(s, &app, &backups),
+        impact,
         steps: vec![
             format!(
                 "restore point: POST /api/v1/apps/{}/backup, wait for the task (up to {}), check \
@@ -412,10 +420,11 @@ fn restore(
     confirm: Option<&str>,
 ) -> Result<()> {
     let (_lock, journal) = prepare(ctx, s)?;
-    let app = resolve_severe(s, query)?;
+    let (app, note) = resolve_severe(ctx, s, query)?;
     let backups = s.block_on(s.client.list_app_backups(&app.id))?;
     let from = pick_backup(&backups, wanted, &app.fqdn)?.clone();
     let mut impact = impact(s, &app, &backups);
+    impact.extend(note.map(|n| ("Note".to_string(), n)));
     impact.push((
         "Restore from".into(),
         format!(
@@ -490,7 +499,7 @@ pub fn finish(ctx: &Ctx, app: &App, outcome: Option<Outcome>) -> Result<()> {
 }
 
 fn protect(ctx: &Ctx, s: &Session, query: &str) -> Result<()> {
-    let app = resolve_severe(s, query)?;
+    let (app, _) = resolve_severe(ctx, s, query)?;
     if ctx.global.check {
         return super::app::check_report(
             ctx,
@@ -514,7 +523,7 @@ fn protect(ctx: &Ctx, s: &Session, query: &str) -> Result<()> {
 }
 
 fn unprotect(ctx: &Ctx, s: &Session, query: &str, yes: bool) -> Result<()> {
-    let app = resolve_severe(s, query)?;
+    let (app, _) = resolve_severe(ctx, s, query)?;
     let _lock = if ctx.global.check {
         None
     } else {

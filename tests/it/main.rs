@@ -8,6 +8,7 @@ mod backup;
 mod cli;
 mod common_sandbox;
 mod config;
+mod guard;
 mod conformance;
 mod host;
 mod journal;
