@@ -138,7 +138,7 @@ pub fn impact(s: &Session, app: &App, backups: &[Backup]) -> Vec<(String, String
             "{} ({} ago)",
             b.id,
             b.age(Utc::now())
-                .map_or_else(|| "age unknown".into(), |d| human(d))
+                .map_or_else(|| "age unknown".into(), human)
         ),
         None => "none".to_string(),
     };

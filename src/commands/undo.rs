@@ -232,7 +232,6 @@ struct RestoreBack<'a> {
 
 impl Destructive for RestoreBack<'_> {
     fn restore_point(&mut self, op: OpId) -> Result<Option<RestorePoint>> {
-        let _ = op;
         take_app_point(
             self.ctx,
             self.s,

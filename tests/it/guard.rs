@@ -209,7 +209,8 @@ fn a_restore_point_that_fails_or_cannot_be_verified_stops_everything() {
 fn an_uninstall_refused_by_the_server_keeps_the_app_and_the_restore_point() {
     let g = G::new();
     let id = g.id();
-    g.lab.fault("POST /api/v1/apps/{id}/uninstall", "http_500", 1);
+    g.lab
+        .fault("POST /api/v1/apps/{id}/uninstall", "http_500", 1);
     g.run(&["app", "uninstall", "analytics", "--confirm", MATOMO])
         .status(1)
         .stderr_has("nothing was changed")
@@ -224,14 +225,15 @@ fn an_uninstall_refused_by_the_server_keeps_the_app_and_the_restore_point() {
             .starts_with("not applied"),
         "{ops:?}"
     );
-    let rp = ops[0]["restore_point"]["id"].as_str().expect("restore point");
+    let rp = ops[0]["restore_point"]["id"]
+        .as_str()
+        .expect("restore point");
     // The backup was verified (listed, labelled) before the uninstall was sent.
     let reqs = g.lab.requests();
     let pos = |pred: &dyn Fn(&crate::lab_client::Seen) -> bool| reqs.iter().position(pred);
-    let labelled = pos(&|r| {
-        r.method == "POST" && r.path == format!("/api/v1/apps/{id}/backups/{rp}")
-    })
-    .expect("label request");
+    let labelled =
+        pos(&|r| r.method == "POST" && r.path == format!("/api/v1/apps/{id}/backups/{rp}"))
+            .expect("label request");
     let relisted = reqs
         .iter()
         .enumerate()
@@ -275,7 +277,11 @@ fn sigint_while_the_backup_runs_uninstalls_nothing() {
     assert!(!status.success());
     std::thread::sleep(Duration::from_secs(6));
     assert!(g.matomo_there());
-    assert!(g.destructive_posts().is_empty(), "{:?}", g.destructive_posts());
+    assert!(
+        g.destructive_posts().is_empty(),
+        "{:?}",
+        g.destructive_posts()
+    );
     let ops = g.ops();
     assert_eq!(ops[0]["status"], "interrupted", "{ops:?}");
     // The next guarded run reports it and settles it: the app is still there, so not applied.
@@ -430,6 +436,10 @@ fn restore_then_undo_of_the_restore() {
         .success()
         .stdout_has("restored from");
     assert_eq!(checksum(&g.lab, MATOMO), newer);
-    let undo = g.ops().into_iter().find(|o| o["kind"] == "undo" && o["status"] == "done").expect("undo");
+    let undo = g
+        .ops()
+        .into_iter()
+        .find(|o| o["kind"] == "undo" && o["status"] == "done")
+        .expect("undo");
     assert!(undo["restore_point"]["id"].is_string(), "{undo}");
 }
