@@ -288,10 +288,16 @@ impl Destructive for Uninstall<'_> {
 
 /// What undo needs to put an uninstalled app back where it was.
 pub fn uninstall_plan(app: &App) -> Value {
-    let store_id = if app.app_store_id.is_empty() {
-        format!("{}@{}", app.manifest.id, app.manifest.version)
+    // Pinned to the version that was running, so the backup is restored into the same package.
+    let base = if app.app_store_id.is_empty() {
+        app.manifest.id.as_str()
     } else {
-        app.app_store_id.clone()
+        app.app_store_id.split('@').next().unwrap_or_default()
+    };
+    let store_id = if app.manifest.version.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}@{}", app.manifest.version)
     };
     json!({
         "change": "app.uninstall",
