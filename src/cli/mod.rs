@@ -16,6 +16,7 @@ pub mod journal;
 pub mod lab;
 pub mod lock;
 pub mod undo;
+pub mod user_remove;
 
 const ABOUT: &str = "Run a small organisation's shared compute server and Cloudron, safely.";
 
@@ -109,6 +110,9 @@ pub enum Command {
     /// Read the operations journal: what was changed, by whom, and how to undo it
     #[command(subcommand)]
     Journal(journal::JournalCmd),
+    /// People's accounts (this branch: remove only)
+    #[command(subcommand)]
+    User(user_remove::UserCmd),
     /// Undo an operation from the journal (from its restore point)
     #[command(after_help = undo::UNDO_EXAMPLES)]
     Undo(undo::UndoArgs),

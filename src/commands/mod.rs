@@ -20,6 +20,8 @@ pub mod journal;
 pub mod lab;
 pub mod lock;
 pub mod undo;
+pub mod user_remove;
+pub mod user_remove_cloudron;
 
 /// Dispatch a parsed command.
 pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
@@ -32,6 +34,9 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Journal(cmd) => journal::run(ctx, cmd),
         Command::Lock(cmd) => lock::run(ctx, cmd),
         Command::Undo(args) => undo::run(ctx, args),
+        Command::User(crate::cli::user_remove::UserCmd::Remove(args)) => {
+            user_remove::run(ctx, args)
+        }
         Command::Completions { shell } => completions(shell),
         Command::Man => man(),
     }

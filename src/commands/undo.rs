@@ -37,21 +37,70 @@ pub fn parse_op(s: &str) -> Result<OpId> {
 
 pub fn run(ctx: &Ctx, args: UndoArgs) -> Result<()> {
     let id = parse_op(&args.op)?;
-    let s = Session::open(ctx)?;
-    let (_lock, journal) = prepare(ctx, &s)?;
+    let session = match ctx.config()?.cloudron {
+        Some(_) => Some(Session::open(ctx)?),
+        None => None,
+    };
+    let (_lock, journal) = match &session {
+        Some(s) => prepare(ctx, s)?,
+        None => {
+            let lock = (!ctx.global.check).then(|| ctx.run_lock()).transpose()?;
+            let journal = ctx.journal()?;
+            journal.reconcile_interrupted()?;
+            (lock, journal)
+        }
+    };
+    let cloudron = || {
+        session.as_ref().ok_or_else(|| {
+            Error::Config(vec![format!(
+                "operation {id} is on the Cloudron, and no [cloudron] is configured"
+            )])
+        })
+    };
     let op = journal.get(id)?.ok_or_else(|| {
         Error::usage(format!(
             "no operation {id} in the journal; `matelot journal list` shows the operations"
         ))
     })?;
     check_undoable(&journal, &op)?;
-    match op.kind.as_str() {
-        "app.uninstall" => undo_uninstall(ctx, &s, &journal, &op, &args),
-        "app.restore" => undo_restore(ctx, &s, &journal, &op, &args),
-        other => Err(Error::usage(format!(
+    match (op.kind.as_str(), op.planned["side"].as_str()) {
+        ("app.uninstall", _) => undo_uninstall(ctx, cloudron()?, &journal, &op, &args),
+        ("app.restore", _) => undo_restore(ctx, cloudron()?, &journal, &op, &args),
+        ("user.remove", Some("compute")) => {
+            let o =
+                super::user_remove::undo(ctx, &journal, &op, args.yes, args.confirm.as_deref())?;
+            person_done(ctx, &journal, &op, o)
+        }
+        ("user.remove", Some("cloudron")) => {
+            let o = super::user_remove_cloudron::undo(
+                ctx,
+                &journal,
+                &op,
+                args.yes,
+                args.confirm.as_deref(),
+            )?;
+            person_done(ctx, &journal, &op, o)
+        }
+        (other, _) => Err(Error::usage(format!(
             "operation {id} is a {other}; matelot cannot undo that kind of operation"
         ))),
     }
+}
+
+fn person_done(
+    ctx: &Ctx,
+    journal: &Journal,
+    op: &Operation,
+    o: Option<guard::Outcome>,
+) -> Result<()> {
+    let Some(o) = o else { return Ok(()) };
+    journal.note(op.id, &format!("undone by operation {}", o.op))?;
+    if ctx.out.json {
+        ctx.out.json(&json!({ "operation": o }))?;
+    } else {
+        ctx.out.line(format!("operation {}: {}", o.op, o.summary))?;
+    }
+    Ok(())
 }
 
 /// Only a `done` operation with a restore point, not undone already.
@@ -85,8 +134,13 @@ fn check_undoable(journal: &Journal, op: &Operation) -> Result<()> {
             op.id, u.id, u.status
         )));
     }
+    let usable = [
+        APP_BACKUP,
+        super::user_remove::COMPUTE_ACCOUNT,
+        super::user_remove_cloudron::CLOUDRON_USER,
+    ];
     match &op.restore_point {
-        Some(rp) if rp.kind == APP_BACKUP => Ok(()),
+        Some(rp) if usable.contains(&rp.kind.as_str()) => Ok(()),
         Some(rp) => Err(Error::usage(format!(
             "operation {} has a restore point of kind {}, which this undo cannot use",
             op.id, rp.kind
