@@ -11,6 +11,8 @@ use serde_json::Value;
 use crate::lab_client::Lab;
 use crate::support::Run;
 
+mod user;
+
 const MATOMO: &str = "analytics.example.org";
 
 /// A lab and one state directory shared by every run of a test (journal, lock).
@@ -18,9 +20,25 @@ struct G {
     lab: Lab,
     _state: tempfile::TempDir,
     state: PathBuf,
+    /// A configuration used instead of the lab's (compute-only tests).
+    config: Option<String>,
 }
 
 impl G {
+    /// No Cloudron: this configuration (the lab runs but is not named in it).
+    fn plain(config: &str) -> G {
+        let mut g = G::new();
+        g.config = Some(config.to_string());
+        g
+    }
+
+    /// Another configuration sharing `other`'s state directory (journal and lock).
+    fn plain_in(config: &str, other: &G) -> G {
+        let mut g = G::plain(config);
+        g.state = other.state.clone();
+        g
+    }
+
     fn new() -> G {
         G::with_lab(Lab::start())
     }
@@ -36,13 +54,16 @@ impl G {
             lab,
             _state: state,
             state: path,
+            config: None,
         }
     }
 
     fn test(&self, args: &[&str]) -> crate::support::Test {
-        self.lab
-            .test()
-            .arg("--state-dir")
+        let t = match &self.config {
+            Some(c) => crate::support::Test::new().config(c),
+            None => self.lab.test(),
+        };
+        t.arg("--state-dir")
             .arg(self.state.display().to_string())
             .args(args.iter().copied())
     }
