@@ -11,7 +11,9 @@ use crate::cli::{Cli, Command};
 use crate::error::Result;
 
 pub mod app;
+pub mod app_facts;
 pub mod app_guarded;
+pub mod app_protect;
 pub mod backup;
 pub mod backup_compute;
 pub mod config;
