@@ -236,3 +236,68 @@ pub fn follow(
         other => Applied::Unknown(other.into()),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloudron::models::{InstallationState, RunState};
+    use crate::journal::{Actor, OpId, ProcessId, Status};
+
+    fn op(kind: &str, with_rp: bool) -> Operation {
+        Operation {
+            id: OpId(7),
+            kind: kind.into(),
+            target: "analytics.example.org".into(),
+            status: Status::Interrupted,
+            created_at: Utc::now(),
+            started_at: None,
+            finished_at: None,
+            actor: Actor::current(),
+            process: ProcessId::current(),
+            command: vec![],
+            planned: json!({"app_id": "a1"}),
+            restore_point: with_rp.then(|| RestorePoint {
+                kind: APP_BACKUP.into(),
+                id: "b1".into(),
+                details: json!({}),
+            }),
+            message: None,
+            undo_hint: None,
+        }
+    }
+
+    fn app(state: InstallationState) -> App {
+        App {
+            id: "a1".into(),
+            fqdn: "analytics.example.org".into(),
+            installation_state: state,
+            run_state: RunState::Running,
+            ..App::default()
+        }
+    }
+
+    #[test]
+    fn interrupted_app_operations_are_judged_by_what_the_server_shows() {
+        let idle = vec![app(InstallationState::Installed)];
+        let busy = vec![app(InstallationState::PendingUninstall)];
+        let kind = |v: &Verdict| match v {
+            Verdict::Applied(_) => "applied",
+            Verdict::NotApplied(_) => "not applied",
+            Verdict::Unknown(_) => "unknown",
+            Verdict::Skip => "skip",
+        };
+        let rows: Vec<(&str, bool, &[App], &str)> = vec![
+            ("app.uninstall", true, &[], "applied"),
+            ("app.uninstall", true, &idle, "not applied"),
+            ("app.uninstall", true, &busy, "unknown"),
+            ("app.restore", false, &idle, "not applied"),
+            ("app.restore", true, &idle, "unknown"),
+            ("app.restore", true, &[], "unknown"),
+            ("user.remove", true, &idle, "skip"),
+        ];
+        for (k, rp, apps, want) in rows {
+            let got = judge(&op(k, rp), apps);
+            assert_eq!(kind(&got), want, "{k} rp={rp} apps={}: {got:?}", apps.len());
+        }
+    }
+}
