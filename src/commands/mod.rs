@@ -24,6 +24,7 @@ pub mod lock;
 pub mod undo;
 pub mod user_remove;
 pub mod user_remove_cloudron;
+pub mod user_remove_undo;
 
 /// Dispatch a parsed command.
 pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {

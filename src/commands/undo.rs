@@ -67,8 +67,13 @@ pub fn run(ctx: &Ctx, args: UndoArgs) -> Result<()> {
         ("app.uninstall", _) => undo_uninstall(ctx, cloudron()?, &journal, &op, &args),
         ("app.restore", _) => undo_restore(ctx, cloudron()?, &journal, &op, &args),
         ("user.remove", Some("compute")) => {
-            let o =
-                super::user_remove::undo(ctx, &journal, &op, args.yes, args.confirm.as_deref())?;
+            let o = super::user_remove_undo::undo(
+                ctx,
+                &journal,
+                &op,
+                args.yes,
+                args.confirm.as_deref(),
+            )?;
             person_done(ctx, &journal, &op, o)
         }
         ("user.remove", Some("cloudron")) => {

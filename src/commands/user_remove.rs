@@ -3,7 +3,7 @@
 //!
 //! On a compute host the restore point is `account_snapshot::take` (a restic snapshot of the
 //! home tagged with the operation, plus the account's passwd, group, shadow and authorized_keys
-//! lines), then `userdel -r`; undo is `account_snapshot::recreate_account`. The Cloudron side is
+//! lines), then `userdel -r`; undo is in `user_remove_undo.rs`. The Cloudron side is
 //! in `user_remove_cloudron.rs`. This module never removes an account without a verified restore
 //! point in the journal, and never builds a remote command string by hand.
 
@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::Ctx;
 use crate::cli::user_remove::{Side, UserRemoveArgs};
-use crate::compute::account_snapshot::{self, AccountError, AccountRestorePoint, check_username};
+use crate::compute::account_snapshot::{self, AccountError, check_username};
 use crate::compute::command::{CommandError, RemoteCommand};
 use crate::compute::restic::Repo;
 use crate::compute::{ConnectOptions, Session, known_hosts_file};
@@ -19,7 +19,7 @@ use crate::config::{ComputeHost, Config};
 use crate::core::guard::Tier;
 use crate::error::{Error, Result};
 use crate::exec::guard::{self, Applied, Destructive, Guarded, Outcome};
-use crate::journal::{Journal, OpId, Operation, RestorePoint};
+use crate::journal::{Journal, OpId, RestorePoint};
 
 /// The restore point kind of a compute account.
 pub const COMPUTE_ACCOUNT: &str = "compute.account";
@@ -145,7 +145,7 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(|e| Error::failed(format!("cannot start the async runtime: {e}")))
 }
 
-fn connect(
+pub(crate) fn connect(
     rt: &tokio::runtime::Runtime,
     ctx: &Ctx,
     cfg: &Config,
@@ -158,7 +158,7 @@ fn connect(
     Ok(rt.block_on(Session::connect(host, &known_hosts_file(cfg, host), &opts))?)
 }
 
-fn repo(cfg: &Config) -> Result<Repo> {
+pub(crate) fn repo(cfg: &Config) -> Result<Repo> {
     cfg.backup
         .compute
         .as_ref()
@@ -340,112 +340,6 @@ fn remove_on_host(
     )?
     .into_iter()
     .collect())
-}
-
-struct Recreate<'a> {
-    rt: &'a tokio::runtime::Runtime,
-    session: &'a Session,
-    repo: &'a Repo,
-    rp: &'a AccountRestorePoint,
-}
-
-impl Destructive for Recreate<'_> {
-    fn restore_point(&mut self, _op: OpId) -> Result<Option<RestorePoint>> {
-        Ok(None)
-    }
-
-    fn apply(
-        &mut self,
-        _op: OpId,
-        _rp: Option<&RestorePoint>,
-    ) -> std::result::Result<String, Applied> {
-        match self.rt.block_on(account_snapshot::recreate_account(
-            self.session,
-            self.repo,
-            self.rp,
-        )) {
-            Ok(r) => Ok(format!(
-                "{} re-created on {} (uid {}, gid {}, groups {}, home {}{})",
-                r.username,
-                self.rp.host,
-                r.uid,
-                r.gid,
-                r.groups.join(","),
-                r.home,
-                if r.authorized_keys { ", keys" } else { "" }
-            )),
-            Err(e @ (AccountError::Conflict { .. } | AccountError::RepositoryMismatch { .. })) => {
-                Err(Applied::NotApplied(e.into()))
-            }
-            Err(e) => Err(Applied::Unknown(e.into())),
-        }
-    }
-}
-
-/// `matelot undo OP` for a compute `user.remove`: re-create the account (moderate: it
-/// overwrites nothing; an existing account is a conflict that changes nothing).
-pub fn undo(
-    ctx: &Ctx,
-    journal: &Journal,
-    op: &Operation,
-    yes: bool,
-    confirm: Option<&str>,
-) -> Result<Option<Outcome>> {
-    let cfg = ctx.config()?;
-    let rp_row = op
-        .restore_point
-        .as_ref()
-        .ok_or_else(|| Error::failed(format!("operation {} has no restore point", op.id)))?;
-    let rp: AccountRestorePoint = serde_json::from_value(rp_row.details.clone()).map_err(|e| {
-        Error::failed(format!(
-            "operation {}'s restore point cannot be read: {e}",
-            op.id
-        ))
-    })?;
-    let host = cfg.compute.get(&rp.host).ok_or_else(|| {
-        Error::Config(vec![format!(
-            "operation {} was on compute host {}, which is no longer configured",
-            op.id, rp.host
-        )])
-    })?;
-    let repo = repo(cfg)?;
-    let rt = runtime()?;
-    let session = connect(&rt, ctx, cfg, host)?;
-    let g = Guarded {
-        kind: "undo".into(),
-        target: op.target.clone(),
-        confirm_name: rp.username.clone(),
-        tier: Tier::Moderate,
-        impact: {
-            let mut v = vec![(
-                "Undoes".to_string(),
-                format!("operation {} ({} {})", op.id, op.kind, op.target),
-            )];
-            v.extend(rp.summary());
-            v
-        },
-        steps: vec![
-            format!(
-                "re-create {} on {} with uid {}, gid {}, the same groups, password hash and keys",
-                rp.username, rp.host, rp.uid, rp.gid
-            ),
-            format!(
-                "restore {} from snapshot {} and check the account matches the restore point",
-                rp.home,
-                rp.snapshot_id.as_ref().map_or("(none)", |s| s.as_str())
-            ),
-        ],
-        planned: json!({"change": "undo", "undoes": op.id.0, "kind": op.kind, "side": "compute", "host": rp.host, "username": rp.username}),
-        protected: None,
-    };
-    let yes = yes || confirm == Some(rp.username.as_str());
-    let mut action = Recreate {
-        rt: &rt,
-        session: &session,
-        repo: &repo,
-        rp: &rp,
-    };
-    guard::run(ctx, journal, &g, yes, confirm, &mut action)
 }
 
 #[cfg(test)]
