@@ -18,6 +18,7 @@ pub mod host;
 pub mod journal;
 pub mod lab;
 pub mod lock;
+pub mod recorded;
 
 /// Dispatch a parsed command.
 pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
