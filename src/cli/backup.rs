@@ -4,7 +4,7 @@
 use clap::{Args, Subcommand};
 
 use super::app::APP_HELP;
-use crate::commands::backup::ping::{PingUrl, parse as parse_ping};
+use crate::commands::backup::ping::RawPing;
 
 const EXIT_CODES: &str = "Exit codes: 0 done, 1 failed (the message says why and what to do), 2 \
 usage or configuration error (or APP matches no app or several), 3 declined or refused (nothing \
@@ -117,8 +117,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
     /// After the run, GET URL on success or URL/fail on failure (healthchecks.io style)
-    #[arg(long, value_name = "URL", value_parser = parse_ping)]
-    pub ping: Option<PingUrl>,
+    #[arg(long, value_name = "URL", value_parser = RawPing::new)]
+    pub ping: Option<RawPing>,
     /// Also GET URL/start before the run (needs --ping)
     #[arg(long, requires = "ping")]
     pub ping_start: bool,

@@ -39,7 +39,31 @@ impl std::fmt::Debug for PingUrl {
     }
 }
 
-/// For clap: an absolute http(s) URL. The message never repeats the URL (it may hold a token).
+/// A `--ping` value as typed, before it is checked. Checked by the command rather than by clap,
+/// because clap repeats an invalid value in its message and the value may hold a token.
+/// `Debug` never shows it.
+#[derive(Clone)]
+pub struct RawPing(pub String);
+
+impl std::fmt::Debug for RawPing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RawPing(…)")
+    }
+}
+
+impl RawPing {
+    /// For clap: take any string (never fails, so nothing is echoed).
+    pub fn new(s: &str) -> Result<RawPing, std::convert::Infallible> {
+        Ok(RawPing(s.to_string()))
+    }
+
+    /// The checked URL, or a usage error (exit 2) that does not repeat the value.
+    pub fn check(&self) -> crate::error::Result<PingUrl> {
+        parse(&self.0).map_err(|e| crate::error::Error::usage(format!("--ping: {e}")))
+    }
+}
+
+/// An absolute http(s) URL. The message never repeats the URL (it may hold a token).
 pub fn parse(s: &str) -> Result<PingUrl, String> {
     let u = Url::parse(s.trim())
         .map_err(|e| format!("not a URL ({e}); expected e.g. https://hc-ping.com/UUID"))?;

@@ -10,7 +10,7 @@
 use serde::Serialize;
 use serde_json::json;
 
-use super::ping::{self, PingReport, Signal};
+use super::ping::{self, PingReport, PingUrl, Signal};
 use crate::Ctx;
 use crate::cli::backup::RunArgs;
 use crate::cloudron::models::Backup;
@@ -166,11 +166,12 @@ fn both(ctx: &Ctx, sel: &Selection) -> Result<(Option<CloudronRun>, Option<RunRe
 
 /// `matelot backup run [--cloudron] [--compute] [--host NAME] [--ping URL [--ping-start]]`.
 pub fn run(ctx: &Ctx, args: RunArgs) -> Result<()> {
+    let ping = args.ping.as_ref().map(|p| p.check()).transpose()?;
     let mut pinged = false;
-    let result = run_inner(ctx, &args, &mut pinged);
+    let result = run_inner(ctx, &args, ping.as_ref(), &mut pinged);
     // A run that failed before its report (configuration, journal) still tells the dead
     // man's switch. A run refused by the lock pings nothing: the holder is doing the backup.
-    if let (Some(url), Err(e)) = (&args.ping, &result)
+    if let (Some(url), Err(e)) = (&ping, &result)
         && !pinged
         && !ctx.global.check
         && !matches!(e, Error::Locked(_))
@@ -180,7 +181,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<()> {
     result
 }
 
-fn run_inner(ctx: &Ctx, args: &RunArgs, pinged: &mut bool) -> Result<()> {
+fn run_inner(ctx: &Ctx, args: &RunArgs, ping: Option<&PingUrl>, pinged: &mut bool) -> Result<()> {
     let cfg = ctx.config()?;
     let sel = Selection::decide(cfg, args.cloudron, args.compute, args.host.as_deref())?;
     if ctx.global.check {
@@ -206,7 +207,7 @@ fn run_inner(ctx: &Ctx, args: &RunArgs, pinged: &mut bool) -> Result<()> {
         json!({ "cloudron": sel.cloudron, "compute": sel.compute, "host": sel.host }),
     )?;
     let mut pings = Vec::new();
-    if let (Some(url), true) = (&args.ping, args.ping_start) {
+    if let (Some(url), true) = (ping, args.ping_start) {
         pings.push(ping::send(&ctx.out, url, Signal::Start));
     }
     let (mut cloudron, mut compute) = both(ctx, &sel)?;
@@ -231,7 +232,7 @@ fn run_inner(ctx: &Ctx, args: &RunArgs, pinged: &mut bool) -> Result<()> {
         _ => "failed",
     };
     let outcome = combine(total, failures);
-    if let Some(url) = &args.ping {
+    if let Some(url) = ping {
         let signal = if outcome.is_ok() {
             Signal::Success
         } else {
