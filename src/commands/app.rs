@@ -2,7 +2,8 @@
 //!
 //! Handlers gather facts from the Cloudron, resolve the APP argument (exactly, or an error
 //! listing candidates), say what they would do under `--check`, ask before a stop, then call
-//! the verified operations of `cloudron::ops` and render the result: a table or lines for
+//! the verified operations of `cloudron::ops` under the run lock, with a journal row (kind
+//! `app.stop`..., an undo hint, the backup as restore point) and render the result: a table or lines for
 //! people, one JSON document with `--json`. The [`Session`] (a client and a small runtime) is
 //! shared with `backup` and anyone else who talks to the Cloudron from a command.
 

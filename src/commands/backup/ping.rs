@@ -165,11 +165,28 @@ fn get(url: &Url) -> Result<(), String> {
                 Ok(resp) if resp.status().is_success() => return Ok(()),
                 // The server answered: trying again will not change its mind.
                 Ok(resp) => return Err(format!("the server answered {}", resp.status())),
-                Err(e) => last = e.without_url().to_string(),
+                Err(e) => last = describe(e),
             }
         }
         Err(last)
     })
+}
+
+/// The error and its causes (`error sending request: tcp connect error: Connection refused`),
+/// without the URL: reqwest names it only at the top, which `without_url` strips.
+fn describe(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        let c_text = c.to_string();
+        if !text.contains(&c_text) {
+            text.push_str(": ");
+            text.push_str(&c_text);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 #[cfg(test)]
