@@ -21,6 +21,7 @@ pub mod host;
 pub mod journal;
 pub mod lab;
 pub mod lock;
+pub mod recorded;
 pub mod undo;
 pub mod user_remove;
 pub mod user_remove_cloudron;

@@ -62,6 +62,22 @@ pub fn run(ctx: &Ctx, args: UndoArgs) -> Result<()> {
             "no operation {id} in the journal; `matelot journal list` shows the operations"
         ))
     })?;
+    if !matches!(
+        op.kind.as_str(),
+        "app.uninstall" | "app.restore" | "user.remove"
+    ) {
+        return Err(Error::usage(match op.undo_hint.as_deref() {
+            Some(hint) if !hint.starts_with("matelot undo") => format!(
+                "operation {id} is a {}, which `matelot undo` does not replay; its undo hint \
+                 says: {hint}",
+                op.kind
+            ),
+            _ => format!(
+                "operation {id} is a {}; matelot cannot undo that kind of operation",
+                op.kind
+            ),
+        }));
+    }
     check_undoable(&journal, &op)?;
     match (op.kind.as_str(), op.planned["side"].as_str()) {
         ("app.uninstall", _) => undo_uninstall(ctx, cloudron()?, &journal, &op, &args),
@@ -86,8 +102,8 @@ pub fn run(ctx: &Ctx, args: UndoArgs) -> Result<()> {
             )?;
             person_done(ctx, &journal, &op, o)
         }
-        (other, _) => Err(Error::usage(format!(
-            "operation {id} is a {other}; matelot cannot undo that kind of operation"
+        (other, side) => Err(Error::failed(format!(
+            "operation {id} ({other}, side {side:?}) has planned changes this undo cannot read"
         ))),
     }
 }

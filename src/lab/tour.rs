@@ -92,6 +92,20 @@ pub const STEPS: &[Step] = &[
         &["backup", "list", "--app", "matomo"],
     ),
     lab(
+        "Create calcul's restic repository. `lab up` leaves it to you, as a new server would: \
+         `backup run` never creates a repository behind your back, it says how to.",
+        &["backup", "init", "--compute"],
+    ),
+    lab(
+        "The nightly backup, as cron runs it: the Cloudron and every compute host at once, \
+         each verified, one result, one journal row. Exit 4 if only some targets fail.",
+        &["backup", "run"],
+    ),
+    lab(
+        "See the snapshot restic took of calcul's /home.",
+        &["backup", "list", "--compute"],
+    ),
+    lab(
         "Read the journal: every change matelot makes is recorded there, with how to undo it.",
         &["journal", "list"],
     ),
