@@ -114,6 +114,15 @@ chmod 700 /home/zoe/.ssh && chown -R zoe:zoe /home/zoe"#,
         "{failed}"
     );
     let id = op["id"].as_i64().expect("id").to_string();
+    // The journal keeps the hash for undo, but never shows it.
+    assert!(!op.to_string().contains("notarealhash"), "{op}");
+    g.run(&["journal", "show", &id])
+        .success()
+        .stdout_has("zoe:<redacted>:")
+        .stdout_lacks("notarealhash");
+    g.run(&["--json", "journal", "show", &id])
+        .success()
+        .stdout_lacks("notarealhash");
     g.run(&["undo", &id, "--yes"])
         .success()
         .stdout_has("zoe re-created on box");
