@@ -469,3 +469,39 @@ fn restore_then_undo_of_the_restore() {
         .expect("undo");
     assert!(undo["restore_point"]["id"].is_string(), "{undo}");
 }
+
+#[test]
+fn on_a_terminal_only_the_exact_name_typed_uninstalls() {
+    let g = G::new();
+    let args = |extra: &str| {
+        format!(
+            "--state-dir {} app uninstall analytics{extra}",
+            g.state.display()
+        )
+    };
+    // A wrong name is not accepted; an empty answer then declines: nothing sent, exit 3.
+    let (code, screen) = crate::support::on_a_terminal(g.lab.test(), &args(""), "analytics\n\n");
+    assert_eq!(code, Some(3), "{screen}");
+    assert!(
+        screen.contains(MATOMO),
+        "the prompt names the FQDN: {screen}"
+    );
+    assert!(g.matomo_there(), "{screen}");
+    assert!(
+        g.lab
+            .writes()
+            .iter()
+            .all(|w| !w.path.ends_with("/uninstall") && !w.path.ends_with("/backup")),
+        "a declined prompt sent a change: {:?}",
+        g.lab.writes()
+    );
+    // --yes on a terminal changes nothing about it: the name must still be typed.
+    let (code, screen) = crate::support::on_a_terminal(g.lab.test(), &args(" --yes"), "\n");
+    assert!(code != Some(0), "--yes alone uninstalled: {screen}");
+    assert!(g.matomo_there(), "{screen}");
+    // The exact FQDN typed: restore point, then uninstall.
+    let (code, screen) =
+        crate::support::on_a_terminal(g.lab.test(), &args(""), &format!("{MATOMO}\n"));
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(!g.matomo_there(), "{screen}");
+}
