@@ -7,6 +7,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::output::ColorChoice;
 
+pub mod app;
+pub mod backup;
 pub mod config;
 pub mod host;
 pub mod journal;
@@ -90,6 +92,12 @@ pub enum Command {
     /// Compute hosts: list them, check a connection, trust a host key
     #[command(subcommand, after_help = host::HOST_EXAMPLES)]
     Host(host::HostCmd),
+    /// The Cloudron's apps: list, show, start, stop, restart, back up
+    #[command(subcommand)]
+    App(app::AppCmd),
+    /// Backups: list them, take them now (cron-safe)
+    #[command(subcommand)]
+    Backup(backup::BackupCmd),
     /// The rehearsal lab: a Cloudron emulator (and sandboxed compute hosts)
     #[command(
         subcommand,

@@ -10,6 +10,8 @@ use crate::Ctx;
 use crate::cli::{Cli, Command};
 use crate::error::Result;
 
+pub mod app;
+pub mod backup;
 pub mod config;
 pub mod host;
 pub mod journal;
@@ -21,6 +23,8 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
     match command {
         Command::Config(cmd) => config::run(ctx, cmd),
         Command::Host(cmd) => host::run(ctx, cmd),
+        Command::App(cmd) => app::run(ctx, cmd),
+        Command::Backup(cmd) => backup::run(ctx, cmd),
         Command::Lab(cmd) => lab::run(ctx, cmd),
         Command::Journal(cmd) => journal::run(ctx, cmd),
         Command::Lock(cmd) => lock::run(ctx, cmd),

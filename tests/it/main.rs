@@ -3,12 +3,15 @@
 
 mod support;
 
+mod app;
+mod backup;
 mod cli;
 mod common_sandbox;
 mod config;
 mod conformance;
 mod host;
 mod journal;
+mod lab_client;
 mod lab_cloudron;
 mod lock;
 mod sandbox;
