@@ -1,1 +1,3 @@
 //! Applying plans: the guard (confirmation, restore points), progress and journal bookkeeping.
+
+pub mod accounts;
