@@ -14,6 +14,7 @@ pub mod host;
 pub mod journal;
 pub mod lab;
 pub mod lock;
+pub mod user;
 
 const ABOUT: &str = "Run a small organisation's shared compute server and Cloudron, safely.";
 
@@ -110,6 +111,12 @@ pub enum Command {
     /// Show whether another matelot run holds the run lock
     #[command(subcommand)]
     Lock(lock::LockCmd),
+    /// People's accounts on the compute hosts and the Cloudron: list, add, lock, unlock, sync
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  matelot user list\n  matelot user add alice --email alice@example.org --key alice.pub --group physics\n  matelot --check user sync people.csv\n  matelot user lock bob --yes"
+    )]
+    User(user::UserCmd),
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  matelot completions bash > /etc/bash_completion.d/matelot\n  matelot completions zsh > \"${fpath[1]}/_matelot\"\n  matelot completions fish > ~/.config/fish/completions/matelot.fish"

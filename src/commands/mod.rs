@@ -17,6 +17,7 @@ pub mod host;
 pub mod journal;
 pub mod lab;
 pub mod lock;
+pub mod user;
 
 /// Dispatch a parsed command.
 pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
@@ -28,6 +29,7 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Lab(cmd) => lab::run(ctx, cmd),
         Command::Journal(cmd) => journal::run(ctx, cmd),
         Command::Lock(cmd) => lock::run(ctx, cmd),
+        Command::User(cmd) => user::run(ctx, cmd),
         Command::Completions { shell } => completions(shell),
         Command::Man => man(),
     }

@@ -26,7 +26,7 @@ mod history;
 mod host;
 mod targets;
 
-pub use apply::{Applied, JournalPlan, OpRow, apply_plan, row_message, row_status};
+pub use apply::{Applied, JournalPlan, OpRow, UndoHint, apply_plan, row_message, row_status};
 pub use cloudron::apply_cloudron;
 pub use cloudron_facts::cloudron_facts;
 pub use gather::{Estate, gather_host, uid_range};

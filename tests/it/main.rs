@@ -15,3 +15,4 @@ mod lab_client;
 mod lab_cloudron;
 mod lock;
 mod sandbox;
+mod user;

@@ -2,7 +2,11 @@
 //! trip), one guarded, idempotent step per change, and the parser of its results.
 //!
 //! Each step runs in a subshell with `set -e`; it exits 100 when its guard finds the work
-//! already done. After each step the script prints `matelot-step<TAB>N<TAB>changed`,
+//! already done. Creating an account is all or nothing: when anything in the step fails after
+//! `useradd` wrote the account (its home could not be made, a file is in the way, the keys
+//! could not be written), an exit trap deletes the half-made account again (never its home:
+//! `userdel` without `-r`, as what is in the way may not be ours), so a re-run creates it whole
+//! instead of finding an account without a home. After each step the script prints `matelot-step<TAB>N<TAB>changed`,
 //! `unchanged` or `failed<TAB>CODE`; at the first failure it prints
 //! `matelot-end<TAB>failed<TAB>N` and exits 4 (later steps are not run: they may depend on it);
 //! otherwise `matelot-end<TAB>ok`. After a partial failure, re-gather facts and re-plan.
@@ -133,7 +137,9 @@ fn step_body(change: &ComputeChange) -> Result<String, ScriptError> {
                 add.push_str(&format!(" -u {uid}"));
             }
             let mut body = format!(
-                "  getent passwd -- {u} >/dev/null && return 100\n  {add} -- {u}\n  \
+                "  getent passwd -- {u} >/dev/null && return 100\n  \
+                 trap 'r=$?; [ \"$r\" = 0 ] || userdel -- {u} >/dev/null 2>&1 || true' EXIT\n  \
+                 {add} -- {u}\n  \
                  h=$(matelot_home {u})\n  \
                  [ \"$(stat -c %u -- \"$h\")\" = \"$(id -u -- {u})\" ] || {{ echo \"matelot: $h is not owned by {u}\" >&2; exit 3; }}\n  \
                  chmod 0700 -- \"$h\"\n"

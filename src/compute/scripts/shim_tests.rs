@@ -308,6 +308,29 @@ fn the_first_failure_stops_the_script_with_exit_4() {
 }
 
 #[test]
+fn a_failed_useradd_deletes_the_half_made_account_and_reports_its_code() {
+    let s = seeded();
+    let run = s.run(
+        &apply_script(&plan()[1..2]).unwrap(),
+        &[("SHIM_FAIL", "useradd")],
+    );
+    assert_eq!(run.status, 4);
+    assert_eq!(
+        parse_apply_output(&run.stdout, 1).steps,
+        [Failed { code: 9 }]
+    );
+    let user = match &plan()[1] {
+        C::CreateUser { user, .. } => user.clone(),
+        other => panic!("plan()[1] is {other:?}"),
+    };
+    assert_eq!(s.calls("userdel"), [vec!["--".to_string(), user]]);
+    assert!(
+        s.calls("chmod").is_empty(),
+        "nothing after the failed useradd"
+    );
+}
+
+#[test]
 fn a_home_not_owned_by_the_new_account_is_refused() {
     let s = seeded();
     let run = s.run(
@@ -320,6 +343,11 @@ fn a_home_not_owned_by_the_new_account_is_refused() {
         [Failed { code: 3 }]
     );
     assert!(s.calls("chmod").is_empty());
+    assert_eq!(
+        s.calls("userdel").len(),
+        1,
+        "the half-made account is deleted"
+    );
 }
 
 #[test]

@@ -15,6 +15,9 @@ use crate::core::accounts::{Change, Facts, Plan};
 use crate::core::progress::Progress;
 use crate::journal::{Journal, NewOp, OpId, Status};
 
+/// The undo hint of a journal row, from the system's name and its changes (`None`: no hint).
+pub type UndoHint<'a> = dyn Fn(&str, &[Change]) -> Option<String> + Sync + 'a;
+
 /// How to journal an application.
 pub struct JournalPlan<'a> {
     pub journal: &'a Journal,
@@ -23,8 +26,8 @@ pub struct JournalPlan<'a> {
     /// What the operation is about (`user:alice`, `roster:people.csv`); each row's target
     /// is this followed by `@SYSTEM`.
     pub subject: &'a str,
-    /// The undo hint of a row that changed something, from the system's name.
-    pub undo: Option<&'a (dyn Fn(&str) -> String + Sync)>,
+    /// The undo hint of a row that changed something.
+    pub undo: Option<&'a UndoHint<'a>>,
 }
 
 /// One journal row written for a system.
@@ -234,10 +237,16 @@ pub async fn apply_plan(
             let message = row_message(&outcomes);
             let write = || -> Result<(), AccountsError> {
                 j.journal.finish(op, status, Some(&message))?;
+                let changes: Vec<Change> = applied
+                    .results
+                    .iter()
+                    .filter(|r| r.change.target() == system)
+                    .map(|r| r.change.clone())
+                    .collect();
                 if status != Status::Failed
-                    && let Some(undo) = j.undo
+                    && let Some(hint) = j.undo.and_then(|undo| undo(&system, &changes))
                 {
-                    j.journal.set_undo_hint(op, &undo(&system))?;
+                    j.journal.set_undo_hint(op, &hint)?;
                 }
                 Ok(())
             };
