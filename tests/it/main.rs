@@ -15,4 +15,5 @@ mod lab_client;
 mod lab_cloudron;
 mod lock;
 mod sandbox;
+mod security;
 mod user;

@@ -3,6 +3,6 @@
 //! systems themselves, not matelot's word for it.
 
 mod add;
-mod estate;
+pub mod estate;
 mod lock;
 mod sync;
