@@ -114,6 +114,7 @@ fn add(ctx: &Ctx, a: AddArgs) -> Result<()> {
             yes: a.yes,
             always_confirm: false,
             question: format!("Apply these changes to {name}'s accounts?"),
+            needs_yes: format!("a change that takes something away from {name}"),
             plan: &plan,
             show_problem: &|p| p.to_string(),
             undo: Some(&undo),
@@ -127,13 +128,19 @@ fn set_state(ctx: &Ctx, a: StateArgs, state: PersonState) -> Result<()> {
     let name = username.to_string();
     let opts = PlanOptions::default();
     let plan = |f: &Facts| plan_state(&username, state, f, &opts);
-    let (kind, question, inverse) = match state {
+    let (kind, question, verb, inverse) = match state {
         PersonState::Locked => (
             "user.lock",
             format!("Lock {name} out (password locked, SSH refused, Cloudron deactivated)?"),
+            "locking",
             "unlock",
         ),
-        _ => ("user.unlock", format!("Unlock {name}?"), "lock"),
+        _ => (
+            "user.unlock",
+            format!("Unlock {name}?"),
+            "unlocking",
+            "lock",
+        ),
     };
     let undo =
         |system: &str, _: &[Change]| Some(format!("matelot user {inverse} {name} --on {system}"));
@@ -147,6 +154,7 @@ fn set_state(ctx: &Ctx, a: StateArgs, state: PersonState) -> Result<()> {
             yes: a.yes,
             always_confirm: true,
             question,
+            needs_yes: format!("{verb} {name}"),
             plan: &plan,
             show_problem: &|p| p.to_string(),
             undo: Some(&undo),
@@ -203,6 +211,7 @@ fn sync(ctx: &Ctx, a: SyncArgs) -> Result<()> {
                 "Apply this plan from {}? Some changes lock accounts or take something away",
                 roster.file
             ),
+            needs_yes: "a plan that locks accounts or takes something away".into(),
             plan: &plan,
             show_problem: &show,
             undo: None,

@@ -38,6 +38,8 @@ pub struct Request<'a> {
     pub always_confirm: bool,
     /// The y/N question.
     pub question: String,
+    /// What needs confirmation, for the refusal without a terminal (`locking bob`).
+    pub needs_yes: String,
     /// The planner, from facts.
     pub plan: &'a dyn Fn(&Facts) -> std::result::Result<Plan, Vec<PlanProblem>>,
     /// A problem as the operator should read it (with `file:line` for a roster).
@@ -318,14 +320,16 @@ fn guard(ctx: &Ctx, req: &Request<'_>, plan: &Plan) -> Result<()> {
                 Err(Error::refused("declined; nothing was changed"))
             }
         }
-        Decision::Refuse(why) | Decision::AskExactName(why) => Err(Error::refused(format!(
-            "{}: {why}. Nothing was changed",
-            req.question.trim_end_matches('?')
+        Decision::Refuse(_) | Decision::AskExactName(_) => Err(Error::refused(format!(
+            "{} needs confirmation and there is no terminal to ask on (or --no-input is set): \
+             pass --yes. Nothing was changed",
+            req.needs_yes
         ))),
     }
 }
 
-/// After a failure: facts again from the systems that failed, and what is left to do.
+/// After a failure: facts again from every system that was changed (the ones that worked
+/// too, or their changes would show as still to do), and what is left to do.
 fn regather(
     ctx: &Ctx,
     rt: &tokio::runtime::Runtime,
@@ -336,10 +340,16 @@ fn regather(
 ) -> Option<Plan> {
     let mut again = facts.clone();
     let result: Result<()> = rt.block_on(async {
-        for system in applied.failed_systems() {
+        let mut systems: Vec<&str> = Vec::new();
+        for r in &applied.results {
+            if !systems.contains(&r.change.target()) {
+                systems.push(r.change.target());
+            }
+        }
+        for system in systems {
             if system == "cloudron" {
                 again.cloudron = estate.gather_cloudron().await?;
-            } else if let Some(h) = estate.gather_host(&system).await?
+            } else if let Some(h) = estate.gather_host(system).await?
                 && let Some(slot) = again.compute.iter_mut().find(|c| c.host == system)
             {
                 *slot = h;
