@@ -58,7 +58,7 @@ fn main() {
         PEOPLE + 1,
         "the emulator should hold the owner and everyone"
     );
-    let reruns: Vec<Duration> = (0..RERUNS).map(|_| sync(&both, &emu, &[])).collect();
+    let reruns: Vec<Duration> = (0..RERUNS).map(|_| sync(&both, &emu, &[]).wall).collect();
     println!(
         "host + Cloudron (first run creates {PEOPLE} accounts on each, {GROUPS} groups on each):"
     );
@@ -404,8 +404,7 @@ fn run_ok(c: &mut Command, what: &str) -> Result<(), String> {
         let tail: String = String::from_utf8_lossy(&out.stdout)
             .lines()
             .chain(String::from_utf8_lossy(&out.stderr).lines())
-            .filter(|l| !l.trim().is_empty())
-            .last()
+            .rfind(|l| !l.trim().is_empty())
             .unwrap_or_default()
             .to_string();
         Err(format!("{what} failed ({}): {tail}", out.status))
