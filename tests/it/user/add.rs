@@ -306,3 +306,31 @@ fn a_person_gets_the_same_uid_on_every_host() {
         "--on compute leaves Cloudron alone"
     );
 }
+
+#[test]
+fn a_held_run_lock_stops_add_with_exit_75_before_anything() {
+    let e = Estate::start("add-locked");
+    let t = e.test();
+    let state = t.state_dir();
+    std::fs::create_dir_all(&state).unwrap();
+    // Another process holds the run lock (flock, as matelot takes it).
+    let mut holder = std::process::Command::new("flock")
+        .arg("-x")
+        .arg(state.join("matelot.lock"))
+        .args(["sleep", "30"])
+        .spawn()
+        .expect("flock");
+    let lock = state.join("matelot.lock");
+    while !lock.exists() {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let before = e.host_state();
+    run_in(&t, &["user", "add", "eve", "--email", "eve@example.org"])
+        .status(75)
+        .stderr_has("another matelot run holds the lock");
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert_eq!(e.host_state(), before);
+    assert_eq!(e.lab.requests(), vec![], "not even a read while the lock is held");
+}
