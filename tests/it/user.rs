@@ -5,6 +5,7 @@
 mod add;
 pub mod estate;
 mod lock;
+mod remove;
 mod sync;
 
 use crate::support::Test;
@@ -21,6 +22,10 @@ fn every_user_command_has_examples_in_its_help() {
     ] {
         let mut args = sub.to_vec();
         args.push("--help");
-        Test::new().args(args).run().success().stdout_has("Examples:");
+        Test::new()
+            .args(args)
+            .run()
+            .success()
+            .stdout_has("Examples:");
     }
 }

@@ -332,5 +332,9 @@ fn a_held_run_lock_stops_add_with_exit_75_before_anything() {
     let _ = holder.kill();
     let _ = holder.wait();
     assert_eq!(e.host_state(), before);
-    assert_eq!(e.lab.requests(), vec![], "not even a read while the lock is held");
+    assert_eq!(
+        e.lab.requests(),
+        vec![],
+        "not even a read while the lock is held"
+    );
 }
