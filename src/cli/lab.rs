@@ -1,4 +1,5 @@
-//! `matelot lab ...`: the rehearsal lab (a Cloudron emulator, later sandboxed compute hosts).
+//! `matelot lab ...`: the rehearsal lab (a Cloudron emulator and sandboxed compute hosts) and
+//! the newcomer's tour of it.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -17,9 +18,13 @@ pub enum LabCmd {
     #[command(after_help = "Examples:
   matelot lab up                        start in ./lab, resuming its saved state
   matelot lab up --dir /tmp/lab --fresh start from the demo estate again
-  matelot --config lab/matelot.toml app list
+  matelot lab up --hosts 3              three compute hosts: calcul1, calcul2, calcul3
+  matelot lab up --hosts 0              a Cloudron-only lab (no root needed)
+  matelot --config lab/matelot.toml host check calcul
 
-The emulator keeps its estate in DIR/cloudron-state.json: `lab down` then `lab up` resumes it.")]
+Compute hosts are real sshd servers in private namespaces on 127.0.0.2, 127.0.0.3, ...
+(needs root, openssh-server and util-linux). The emulator keeps its estate in
+DIR/cloudron-state.json: `lab down` then `lab up` resumes it; the hosts start empty.")]
     Up(UpArgs),
     /// Stop what `lab up` started (and only that)
     #[command(after_help = "Examples:
@@ -31,6 +36,17 @@ The emulator keeps its estate in DIR/cloudron-state.json: `lab down` then `lab u
   matelot lab status
   matelot --json lab status --dir /tmp/lab")]
     Status(DirArgs),
+    /// Walk through the job on a fresh lab: real commands, each explained, then stop the lab
+    #[command(after_help = "Examples:
+  matelot lab tour                      in ./lab, stopped at the end
+  matelot lab tour --dir /tmp/tour --keep
+                                        leave the lab running to keep exploring
+  matelot --check lab tour              list the steps and their commands, run nothing
+
+Each step prints what it shows and the exact command to type, then runs it. A step that fails
+stops the tour (exit 1) and the lab is stopped, unless --keep. A lab already running in DIR is
+left alone: the tour refuses to start (exit 3).")]
+    Tour(TourArgs),
     /// Run the Cloudron emulator in the foreground until SIGINT or SIGTERM
     #[command(after_help = "Examples:
   matelot lab serve-cloudron
@@ -63,6 +79,19 @@ pub struct UpArgs {
     /// How long each emulated Cloudron task takes
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = humantime::parse_duration)]
     pub task_duration: std::time::Duration,
+    /// How many sandboxed compute hosts to start (named calcul, or calcul1..N)
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u8).range(0..=64))]
+    pub hosts: u8,
+}
+
+#[derive(Debug, Args)]
+pub struct TourArgs {
+    #[command(flatten)]
+    pub dir: DirArgs,
+    /// Leave the lab running at the end (and after a failed step)
+    #[arg(long)]
+    pub keep: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

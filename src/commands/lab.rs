@@ -1,14 +1,15 @@
-//! `matelot lab up|down|status|serve-cloudron`: turn the arguments into lab library calls and
-//! render what happened (a few lines, or one JSON document with `--json`).
+//! `matelot lab up|down|status|tour|serve-cloudron`: turn the arguments into lab library calls
+//! and render what happened (a few lines, or one JSON document with `--json`).
 
 use std::path::Path;
 
 use anyhow::Context;
 
 use crate::Ctx;
-use crate::cli::lab::{LabCmd, SeedArg, ServeArgs, UpArgs};
+use crate::cli::lab::{LabCmd, SeedArg, ServeArgs, TourArgs, UpArgs};
 use crate::error::{Error, Result};
 use crate::lab::cloudron::{EmulatorOptions, Seed, start};
+use crate::lab::tour::{self, TourOptions};
 use crate::lab::up::{self, LabReport, UpOptions};
 
 pub fn run(ctx: &Ctx, cmd: LabCmd) -> Result<()> {
@@ -16,6 +17,7 @@ pub fn run(ctx: &Ctx, cmd: LabCmd) -> Result<()> {
         LabCmd::Up(args) => lab_up(ctx, args),
         LabCmd::Down(args) => lab_down(ctx, &args.dir),
         LabCmd::Status(args) => lab_status(ctx, &args.dir),
+        LabCmd::Tour(args) => lab_tour(ctx, args),
         LabCmd::ServeCloudron(args) => serve(ctx, args),
     }
 }
@@ -35,6 +37,7 @@ fn lab_up(ctx: &Ctx, args: UpArgs) -> Result<()> {
         fresh: args.fresh,
         seed: seed(args.seed).name().to_string(),
         task_duration: args.task_duration,
+        hosts: usize::from(args.hosts),
     };
     let rep = up::up(&opts).map_err(anyhow::Error::from)?;
     if ctx.out.json {
@@ -52,6 +55,13 @@ fn lab_up(ctx: &Ctx, args: UpArgs) -> Result<()> {
     if let Some(cfg) = &rep.config {
         ctx.out
             .line(format!("try: matelot --config {} app list", cfg.display()))?;
+        if let Some(h) = rep.processes.iter().find(|p| p.kind == "compute") {
+            ctx.out.line(format!(
+                "     matelot --config {} host check {}",
+                cfg.display(),
+                h.name
+            ))?;
+        }
     }
     Ok(())
 }
@@ -63,6 +73,7 @@ fn render(ctx: &Ctx, rep: &LabReport) -> Result<()> {
         .map(|p| {
             vec![
                 p.name.clone(),
+                p.kind.clone(),
                 if p.running { "running" } else { "stopped" }.to_string(),
                 p.pid.map(|x| x.to_string()).unwrap_or_else(|| "-".into()),
                 p.url.clone().unwrap_or_else(|| "-".into()),
@@ -70,7 +81,8 @@ fn render(ctx: &Ctx, rep: &LabReport) -> Result<()> {
         })
         .collect();
     if !rows.is_empty() {
-        ctx.out.table(&["NAME", "STATE", "PID", "URL"], &rows)?;
+        ctx.out
+            .table(&["NAME", "KIND", "STATE", "PID", "URL"], &rows)?;
     }
     if let Some(cfg) = &rep.config {
         ctx.out.line(format!("config: {}", cfg.display()))?;
@@ -110,6 +122,63 @@ fn lab_status(ctx: &Ctx, dir: &Path) -> Result<()> {
     ctx.out
         .line(format!("lab in {}: {state}", rep.dir.display()))?;
     render(ctx, &rep)
+}
+
+/// Walk the tour; a failed step is exit 1, a lab already running in DIR is refused (exit 3).
+fn lab_tour(ctx: &Ctx, args: TourArgs) -> Result<()> {
+    if ctx.out.json {
+        return Err(Error::usage(
+            "lab tour has no --json output: it is a walk-through to read",
+        ));
+    }
+    let dir = args.dir.dir;
+    if ctx.global.check {
+        // The plan: what the tour would run, nothing started.
+        for l in tour::plan(&dir, args.keep) {
+            ctx.out.line(l)?;
+        }
+        return Ok(());
+    }
+    let st = up::status(&dir).map_err(anyhow::Error::from)?;
+    if st.processes.iter().any(|p| p.running) {
+        return Err(Error::refused(format!(
+            "a lab is already running in {}: the tour starts a fresh lab and stops it at the \
+             end, so it leaves this one alone. Stop it with `matelot lab down --dir {}`, or give \
+             the tour another --dir",
+            st.dir.display(),
+            dir.display()
+        )));
+    }
+    let exe = std::env::current_exe().context("finding the matelot binary to run the tour with")?;
+    let opts = TourOptions {
+        dir,
+        exe,
+        keep: args.keep,
+    };
+    // Keep the io::ErrorKind, so a closed pipe (`matelot lab tour | head`) still exits 0.
+    let mut out = |l: &str| {
+        ctx.out.line(l).map_err(|e| {
+            let kind = e
+                .chain()
+                .find_map(|c| c.downcast_ref::<std::io::Error>())
+                .map_or(std::io::ErrorKind::Other, std::io::Error::kind);
+            std::io::Error::new(kind, format!("{e:#}"))
+        })
+    };
+    let rep = tour::walk(&opts, &mut out).map_err(anyhow::Error::from)?;
+    for l in tour::summary(&rep, &opts) {
+        ctx.out.line(l)?;
+    }
+    match rep.failed_at {
+        None => Ok(()),
+        Some(n) => Err(Error::failed(format!(
+            "the tour stopped at step {n} (`{}`); its output is above",
+            rep.runs
+                .get(n - 1)
+                .map(|r| r.command.as_str())
+                .unwrap_or("?")
+        ))),
+    }
 }
 
 /// Run the emulator until SIGINT/SIGTERM.

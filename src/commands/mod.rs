@@ -12,6 +12,7 @@ use crate::error::Result;
 
 pub mod app;
 pub mod backup;
+pub mod backup_compute;
 pub mod config;
 pub mod host;
 pub mod journal;

@@ -5,11 +5,13 @@
 //! [`fetch_host_key`] for `matelot host trust`. Host-key decisions come from our own
 //! [`known_hosts`] reader, never from russh's.
 
+pub mod account_snapshot;
 pub mod auth;
 pub mod command;
 pub mod error;
 pub mod host_pattern;
 pub mod known_hosts;
+pub mod restic;
 pub mod scripts;
 pub mod ssh;
 

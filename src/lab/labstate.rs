@@ -2,8 +2,9 @@
 //! those processes and `lab status` can report on them. Each entry names the process, its
 //! pid and the command-line words that prove a pid still belongs to it (pids are reused).
 //!
-//! Compute sandbox hosts are meant to be added as further entries of the same list
-//! (`kind = "compute"`), so `down` and `status` need no change to handle them.
+//! Compute sandbox hosts are entries of the same list (`kind = "compute"`): their pid is the
+//! `unshare` process whose life is the host's, and their `details` hold the address, port,
+//! namespace PID 1 and state directory (from which `lab down` stops them).
 
 use std::path::{Path, PathBuf};
 
@@ -25,9 +26,9 @@ pub struct LabState {
 /// One background process of the lab.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LabProcess {
-    /// `cloudron` (the emulator) or, later, `compute` (a sandbox host).
+    /// `cloudron` (the emulator) or `compute` (a sandbox host).
     pub kind: String,
-    /// Unique within the lab, e.g. `cloudron` or `calcul-1`.
+    /// Unique within the lab, e.g. `cloudron`, `calcul` or `calcul2`.
     pub name: String,
     pub pid: u32,
     /// Words that must all appear in `/proc/PID/cmdline` for the pid to still be this process.
@@ -35,7 +36,7 @@ pub struct LabProcess {
     pub started_at: String,
     /// Where the process writes its log.
     pub log: PathBuf,
-    /// Where it can be reached (`https://127.0.0.1:PORT`, `ssh://127.0.0.2:22`).
+    /// Where it can be reached (`https://127.0.0.1:PORT`, `ssh://root@127.0.0.2:PORT`).
     pub url: Option<String>,
     /// Anything else a kind wants to remember (ports, files it owns).
     #[serde(default)]

@@ -1,20 +1,24 @@
 //! `matelot lab up|down|status`: run the Cloudron emulator as a detached background process
-//! (its own session, stderr to `DIR/cloudron.log`), wait for its ready line, and leave in the
-//! lab directory what a client needs: `matelot.toml`, `cloudron.token` (0600), the CA file,
-//! a pid file and the [`LabState`] listing what was started. `down` stops only processes
-//! whose command line proves they are ours.
+//! and N sandboxed compute hosts ([`super::hosts`]), and leave in the lab directory what a
+//! client needs: `matelot.toml`, `cloudron.token` (0600), the CA file, the hosts' client keys
+//! and `known_hosts`, a pid file and the [`LabState`] listing what was started. `down` stops
+//! only processes whose command line proves they are ours, and hosts only through their state
+//! directories.
 //!
-//! It never stops a process it did not start, and never writes outside the lab directory.
+//! It never stops a process it did not start, never writes outside the lab directory, and a
+//! start that fails half-way stops what it had started.
 
-use std::io::{BufRead, BufReader, Write};
-use std::os::unix::process::CommandExt;
+use std::io::Write;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Child;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::background::{Ready, kill_and_wait, spawn_emulator, stop_pid, wait_ready};
 use super::cloudron::CA_FILE;
+use super::hosts::{self, HostsError, LabHost};
 use super::labstate::{LabProcess, LabState};
 
 pub const CONFIG_FILE: &str = "matelot.toml";
@@ -22,11 +26,6 @@ pub const TOKEN_FILE: &str = "cloudron.token";
 pub const LOG_FILE: &str = "cloudron.log";
 pub const PID_FILE: &str = "cloudron.pid";
 pub const CLOUDRON_STATE_FILE: &str = "cloudron-state.json";
-
-/// How long `up` waits for the emulator's ready line.
-const READY_TIMEOUT: Duration = Duration::from_secs(20);
-/// How long `down` waits after SIGTERM before SIGKILL.
-const STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// Why a lab command failed.
 #[derive(Debug, thiserror::Error)]
@@ -41,9 +40,11 @@ pub enum UpError {
     State(String),
     #[error("the Cloudron emulator did not start: {reason}; its log says:\n{log}")]
     NotReady { reason: String, log: String },
+    #[error(transparent)]
+    Hosts(#[from] HostsError),
 }
 
-fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> UpError {
+pub(super) fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> UpError {
     let path = path.to_path_buf();
     move |source| UpError::Io { what, path, source }
 }
@@ -57,16 +58,24 @@ pub struct UpOptions {
     pub fresh: bool,
     pub seed: String,
     pub task_duration: Duration,
+    /// How many sandboxed compute hosts to start (0: a Cloudron-only lab).
+    pub hosts: usize,
 }
 
 /// One line of `lab status` (and of `lab up`'s report).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ProcessStatus {
     pub name: String,
+    /// `cloudron` or `compute`.
     pub kind: String,
     pub running: bool,
     pub pid: Option<u32>,
     pub url: Option<String>,
+    /// Where it listens.
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub port: Option<u16>,
 }
 
 /// What `lab up` / `lab status` report.
@@ -94,8 +103,9 @@ pub fn lab_dir(dir: &Path, create: bool) -> Result<PathBuf, UpError> {
     }
 }
 
-/// The `matelot.toml` the lab writes (paths relative to the file).
-pub fn config_toml(cloudron_url: &str) -> String {
+/// The `matelot.toml` the lab writes (paths relative to the file): the Cloudron, the state
+/// directory and, with hosts, one `[compute.NAME]` each and `[backup.compute]`.
+pub fn config_toml(cloudron_url: &str, hosts: &[(String, IpAddr, u16)]) -> String {
     format!(
         "# Written by `matelot lab up`; `matelot lab down` stops the lab. Regenerated on each `up`.\n\
          [cloudron]\n\
@@ -104,26 +114,35 @@ pub fn config_toml(cloudron_url: &str) -> String {
          ca_file = \"{CA_FILE}\"\n\
          \n\
          [state]\n\
-         dir = \"state\"\n"
+         dir = \"state\"\n{}",
+        hosts::compute_toml(hosts)
     )
 }
 
-/// The `serve-cloudron` arguments `up` runs (after the binary).
-pub fn serve_args(dir: &Path, seed: &str, task_duration: Duration) -> Vec<String> {
-    vec![
-        "lab".into(),
-        "serve-cloudron".into(),
-        "--listen".into(),
-        "127.0.0.1:0".into(),
-        "--seed".into(),
-        seed.into(),
-        "--task-duration".into(),
-        format!("{}ms", task_duration.as_millis()),
-        "--state".into(),
-        dir.join(CLOUDRON_STATE_FILE).display().to_string(),
-        "--dir".into(),
-        dir.display().to_string(),
-    ]
+/// `(address, port)` of a process: from its details (hosts) or its URL (the emulator).
+fn address_of(p: &LabProcess) -> (Option<String>, Option<u16>) {
+    let addr = p.details.get("address").and_then(|v| v.as_str());
+    let port = p.details.get("port").and_then(|v| v.as_u64());
+    if let (Some(a), Some(port)) = (addr, port) {
+        return (Some(a.to_string()), u16::try_from(port).ok());
+    }
+    match p.url.as_deref().map(url::Url::parse) {
+        Some(Ok(u)) => (u.host_str().map(str::to_string), u.port_or_known_default()),
+        _ => (None, None),
+    }
+}
+
+fn status_of(p: &LabProcess, running: bool) -> ProcessStatus {
+    let (address, port) = address_of(p);
+    ProcessStatus {
+        name: p.name.clone(),
+        kind: p.kind.clone(),
+        running,
+        pid: Some(p.pid),
+        url: p.url.clone(),
+        address,
+        port,
+    }
 }
 
 fn report(dir: &Path, st: &LabState, already_running: bool) -> LabReport {
@@ -133,11 +152,8 @@ fn report(dir: &Path, st: &LabState, already_running: bool) -> LabReport {
         .map(|p| {
             let running = p.is_running();
             ProcessStatus {
-                name: p.name.clone(),
-                kind: p.kind.clone(),
-                running,
                 pid: running.then_some(p.pid),
-                url: p.url.clone(),
+                ..status_of(p, running)
             }
         })
         .collect();
@@ -154,10 +170,26 @@ fn report(dir: &Path, st: &LabState, already_running: bool) -> LabReport {
 /// Start the lab (or report that it already runs).
 pub fn up(opts: &UpOptions) -> Result<LabReport, UpError> {
     let dir = lab_dir(&opts.dir, true)?;
-    if let Some(st) = LabState::load(&dir).map_err(UpError::State)?
-        && st.process("cloudron").is_some_and(LabProcess::is_running)
-    {
-        return Ok(report(&dir, &st, true));
+    if let Some(st) = LabState::load(&dir).map_err(UpError::State)? {
+        let stopped: Vec<&str> = st
+            .processes
+            .iter()
+            .filter(|p| !p.is_running())
+            .map(|p| p.name.as_str())
+            .collect();
+        if !st.processes.is_empty() && stopped.is_empty() {
+            return Ok(report(&dir, &st, true));
+        }
+        if stopped.len() < st.processes.len() {
+            return Err(partly_running(&dir, &stopped.join(", ")));
+        }
+    }
+    if !hosts::running_under(&dir).is_empty() {
+        return Err(partly_running(&dir, "unrecorded hosts are running"));
+    }
+    if opts.hosts > 0 {
+        // Before anything starts: say exactly what is missing.
+        hosts::check_prerequisites()?;
     }
     if opts.fresh {
         for f in [CLOUDRON_STATE_FILE, CA_FILE, super::cloudron::CA_KEY_FILE] {
@@ -169,130 +201,112 @@ pub fn up(opts: &UpOptions) -> Result<LabReport, UpError> {
             }
         }
     }
-    let log_path = dir.join(LOG_FILE);
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log_path)
-        .map_err(io("opening the emulator log", &log_path))?;
-    let args = serve_args(&dir, &opts.seed, opts.task_duration);
-    let mut cmd = Command::new(&opts.exe);
-    cmd.args(&args)
-        .current_dir(&dir)
-        .env_remove("MATELOT_LAB_TOKEN")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(log));
-    // SAFETY: setsid is async-signal-safe; it detaches the emulator from our terminal and
-    // process group so that it outlives this command and a Ctrl-C at the prompt.
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::setsid() == -1 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let mut child = cmd
-        .spawn()
-        .map_err(io("starting the Cloudron emulator", &opts.exe))?;
-    let pid = child.id();
-    let ready = wait_ready(&mut child, &log_path);
-    let ready = match ready {
-        Ok(r) => r,
+    // The emulator starts while the hosts do.
+    let mut child = spawn_emulator(&opts.exe, &dir, &opts.seed, opts.task_duration)?;
+    let started = match hosts::start(&dir, opts.hosts) {
+        Ok(h) => h,
         Err(e) => {
-            // It never became ready: do not leave it behind.
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(e);
+            stop_child(&mut child);
+            return Err(e.into());
         }
     };
-    write_client_files(&dir, &ready)?;
+    match finish(&dir, &mut child, &started) {
+        Ok(st) => Ok(report(&dir, &st, false)),
+        Err(e) => {
+            stop_child(&mut child);
+            for h in &started {
+                let _ = hosts::stop(&h.state_dir);
+            }
+            Err(e)
+        }
+    }
+}
+
+fn partly_running(dir: &Path, what: &str) -> UpError {
+    UpError::State(format!(
+        "the lab in {} is only partly running ({what}): stop it with `matelot lab down --dir {}` first",
+        dir.display(),
+        dir.display()
+    ))
+}
+
+/// An emulator that never became ready (or whose lab could not be written) is not left behind.
+fn stop_child(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Wait for the emulator, write the client files and the lab state.
+fn finish(dir: &Path, child: &mut Child, started: &[LabHost]) -> Result<LabState, UpError> {
+    let log_path = dir.join(LOG_FILE);
+    let ready = wait_ready(child, &log_path)?;
+    write_client_files(dir, &ready, started)?;
+    let pid = child.id();
     let pid_path = dir.join(PID_FILE);
     std::fs::write(&pid_path, format!("{pid}\n")).map_err(io("writing the pid file", &pid_path))?;
+    let now = super::cloudron::http::now_iso();
+    let mut processes = vec![LabProcess {
+        kind: "cloudron".into(),
+        name: "cloudron".into(),
+        pid,
+        cmdline_marker: vec![
+            "serve-cloudron".into(),
+            "--dir".into(),
+            dir.display().to_string(),
+        ],
+        started_at: now.clone(),
+        log: log_path,
+        url: Some(ready.url.clone()),
+        details: serde_json::Map::new(),
+    }];
+    processes.extend(started.iter().map(|h| host_process(h, &now)));
     let st = LabState {
         version: 1,
-        dir: dir.clone(),
-        processes: vec![LabProcess {
-            kind: "cloudron".into(),
-            name: "cloudron".into(),
-            pid,
-            cmdline_marker: vec![
-                "serve-cloudron".into(),
-                "--dir".into(),
-                dir.display().to_string(),
-            ],
-            started_at: super::cloudron::http::now_iso(),
-            log: log_path,
-            url: Some(ready.url.clone()),
-            details: serde_json::Map::new(),
-        }],
+        dir: dir.to_path_buf(),
+        processes,
     };
     st.save().map_err(UpError::State)?;
-    Ok(report(&dir, &st, false))
+    Ok(st)
 }
 
-/// The emulator's ready line (no `Debug`: it holds the token).
-#[derive(Deserialize)]
-struct Ready {
-    url: String,
-    token: String,
-    #[allow(dead_code)]
-    ca_file: Option<PathBuf>,
-}
-
-fn log_tail(log: &Path) -> String {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(15)..].join("\n")
-}
-
-/// Read the first stdout line (in a thread, so a silent child cannot hang us).
-fn wait_ready(child: &mut std::process::Child, log: &Path) -> Result<Ready, UpError> {
-    let not_ready = |reason: String| UpError::NotReady {
-        reason,
-        log: log_tail(log),
-    };
-    let stdout = child
-        .stdout
-        .take()
-        .ok_or_else(|| not_ready("its standard output is not available".into()))?;
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let r = BufReader::new(stdout).read_line(&mut line).map(|_| line);
-        let _ = tx.send(r);
-    });
-    let deadline = Instant::now() + READY_TIMEOUT;
-    loop {
-        match rx.recv_timeout(Duration::from_millis(50)) {
-            Ok(Ok(line)) if !line.trim().is_empty() => {
-                return serde_json::from_str(line.trim())
-                    .map_err(|e| not_ready(format!("its ready line is not JSON ({e})")));
-            }
-            Ok(_) => return Err(not_ready("it exited before it was ready".into())),
-            Err(_) => {
-                if let Ok(Some(status)) = child.try_wait() {
-                    return Err(not_ready(format!("it exited ({status})")));
-                }
-                if Instant::now() > deadline {
-                    return Err(not_ready(format!(
-                        "no ready line after {}s",
-                        READY_TIMEOUT.as_secs()
-                    )));
-                }
-            }
-        }
+/// The `lab.json` entry of a host: its `unshare` process, proved by the init script, state
+/// directory, port, address and name on its command line.
+fn host_process(h: &LabHost, now: &str) -> LabProcess {
+    let mut details = serde_json::Map::new();
+    details.insert("address".into(), h.addr.to_string().into());
+    details.insert("port".into(), h.port.into());
+    details.insert("pid1".into(), h.pid1.into());
+    details.insert("state_dir".into(), h.state_dir.display().to_string().into());
+    LabProcess {
+        kind: "compute".into(),
+        name: h.name.clone(),
+        pid: h.unshare_pid,
+        cmdline_marker: vec![
+            h.state_dir.join("init.sh").display().to_string(),
+            h.state_dir.display().to_string(),
+            h.port.to_string(),
+            h.addr.to_string(),
+            h.name.clone(),
+        ],
+        started_at: now.to_string(),
+        log: h.state_dir.join("console.log"),
+        url: Some(format!("ssh://root@{}:{}", h.addr, h.port)),
+        details,
     }
 }
 
-fn write_client_files(dir: &Path, ready: &Ready) -> Result<(), UpError> {
+fn write_client_files(dir: &Path, ready: &Ready, started: &[LabHost]) -> Result<(), UpError> {
     let token_path = dir.join(TOKEN_FILE);
     let mut f = super::cloudron::private_file(&token_path)
         .map_err(io("writing the token file", &token_path))?;
     writeln!(f, "{}", ready.token).map_err(io("writing the token file", &token_path))?;
+    let hosts: Vec<(String, IpAddr, u16)> = started
+        .iter()
+        .map(|h| (h.name.clone(), h.addr, h.port))
+        .collect();
     let config = dir.join(CONFIG_FILE);
-    std::fs::write(&config, config_toml(&ready.url)).map_err(io("writing matelot.toml", &config))
+    std::fs::write(&config, config_toml(&ready.url, &hosts))
+        .map_err(io("writing matelot.toml", &config))
 }
 
 /// What `lab down` did.
@@ -305,7 +319,7 @@ pub struct DownReport {
     pub already_gone: Vec<String>,
 }
 
-/// Stop every process the lab started.
+/// Stop every process the lab started (and any host still running from `DIR/hosts`).
 pub fn down(dir: &Path) -> Result<DownReport, UpError> {
     let dir = lab_dir(dir, false)?;
     let mut rep = DownReport {
@@ -313,46 +327,52 @@ pub fn down(dir: &Path) -> Result<DownReport, UpError> {
         stopped: Vec::new(),
         already_gone: Vec::new(),
     };
-    let Some(mut st) = LabState::load(&dir).map_err(UpError::State)? else {
-        return Ok(rep);
-    };
+    let mut st = LabState::load(&dir)
+        .map_err(UpError::State)?
+        .unwrap_or_default();
     for p in &st.processes {
         if !p.is_running() {
             rep.already_gone.push(p.name.clone());
             continue;
         }
-        stop_pid(p.pid);
-        rep.stopped.push(ProcessStatus {
-            name: p.name.clone(),
-            kind: p.kind.clone(),
-            running: p.is_running(),
-            pid: Some(p.pid),
-            url: p.url.clone(),
-        });
+        match p.details.get("state_dir").and_then(|v| v.as_str()) {
+            Some(sd) if p.kind == "compute" => {
+                let _ = hosts::stop(Path::new(sd));
+                if p.is_running() {
+                    // Still our unshare (the marker proves it): --kill-child takes the rest.
+                    kill_and_wait(p.pid);
+                }
+            }
+            _ => stop_pid(p.pid),
+        }
+        rep.stopped.push(status_of(p, p.is_running()));
+    }
+    for sd in hosts::running_under(&dir) {
+        let name = sd
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let stopped = hosts::stop(&sd).unwrap_or(false);
+        if stopped {
+            rep.stopped.push(ProcessStatus {
+                name,
+                kind: "compute".into(),
+                running: super::sandbox::running_in(&sd).is_some(),
+                pid: None,
+                url: None,
+                address: None,
+                port: None,
+            });
+        }
+    }
+    if st.dir.as_os_str().is_empty() {
+        // Never started here: nothing to record.
+        return Ok(rep);
     }
     st.processes.clear();
     st.save().map_err(UpError::State)?;
     let _ = std::fs::remove_file(dir.join(PID_FILE));
     Ok(rep)
-}
-
-/// SIGTERM, wait, then SIGKILL if needed.
-fn stop_pid(pid: u32) {
-    let Ok(raw) = i32::try_from(pid) else { return };
-    // SAFETY: plain kill(2) on a pid we verified is our emulator.
-    unsafe { libc::kill(raw, libc::SIGTERM) };
-    let deadline = Instant::now() + STOP_GRACE;
-    while super::labstate::is_alive(pid) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    if super::labstate::is_alive(pid) {
-        // SAFETY: as above; it ignored SIGTERM for too long.
-        unsafe { libc::kill(raw, libc::SIGKILL) };
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while super::labstate::is_alive(pid) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
 }
 
 /// Report on the lab without changing anything.
@@ -371,7 +391,7 @@ mod tests {
     #[test]
     fn config_toml_is_exact() {
         assert_eq!(
-            config_toml("https://127.0.0.1:4443"),
+            config_toml("https://127.0.0.1:4443", &[]),
             "# Written by `matelot lab up`; `matelot lab down` stops the lab. Regenerated on each `up`.\n\
              [cloudron]\n\
              url = \"https://127.0.0.1:4443\"\n\
@@ -384,18 +404,57 @@ mod tests {
     }
 
     #[test]
-    fn config_toml_parses() {
-        let v: Result<toml::Table, _> = toml::from_str(&config_toml("https://127.0.0.1:1"));
-        assert!(v.is_ok_and(|t| t["cloudron"]["token_file"].as_str() == Some("cloudron.token")));
+    fn config_toml_with_a_host_parses() {
+        let a: IpAddr = "127.0.0.2".parse().expect("ip");
+        let text = config_toml("https://127.0.0.1:1", &[("calcul".into(), a, 2222)]);
+        let v: Result<toml::Table, _> = toml::from_str(&text);
+        let Ok(t) = v else { panic!("{text}") };
+        assert_eq!(t["cloudron"]["token_file"].as_str(), Some("cloudron.token"));
+        assert_eq!(t["compute"]["calcul"]["port"].as_integer(), Some(2222));
+        assert_eq!(
+            t["backup"]["compute"]["repository"].as_str(),
+            Some("/srv/restic")
+        );
     }
 
     #[test]
-    fn serve_args_are_exact() {
-        let a = serve_args(Path::new("/l"), "demo", Duration::from_secs(2));
-        assert_eq!(
-            a.join(" "),
-            "lab serve-cloudron --listen 127.0.0.1:0 --seed demo --task-duration 2000ms \
-             --state /l/cloudron-state.json --dir /l"
-        );
+    fn host_entries_are_proved_by_their_unshare_command_line() {
+        let h = LabHost {
+            name: "calcul".into(),
+            addr: "127.0.0.2".parse().expect("ip"),
+            port: 40001,
+            unshare_pid: 10,
+            pid1: 11,
+            state_dir: PathBuf::from("/l/hosts/calcul"),
+            host_keys_pub: Vec::new(),
+        };
+        let p = host_process(&h, "t");
+        let cmdline: Vec<String> = "unshare --mount --pid --fork --mount-proc --uts \
+             --kill-child=SIGKILL -- /bin/bash /l/hosts/calcul/init.sh /l/hosts/calcul 40001 \
+             127.0.0.2 calcul"
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        assert!(super::super::labstate::cmdline_matches(
+            &cmdline,
+            &p.cmdline_marker
+        ));
+        assert_eq!(address_of(&p), (Some("127.0.0.2".to_string()), Some(40001)));
+        assert_eq!(p.url.as_deref(), Some("ssh://root@127.0.0.2:40001"));
+    }
+
+    #[test]
+    fn the_emulator_address_comes_from_its_url() {
+        let p = LabProcess {
+            kind: "cloudron".into(),
+            name: "cloudron".into(),
+            pid: 1,
+            cmdline_marker: Vec::new(),
+            started_at: String::new(),
+            log: PathBuf::new(),
+            url: Some("https://127.0.0.1:4443".into()),
+            details: serde_json::Map::new(),
+        };
+        assert_eq!(address_of(&p), (Some("127.0.0.1".to_string()), Some(4443)));
     }
 }

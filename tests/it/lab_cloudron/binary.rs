@@ -1,5 +1,6 @@
 //! The real binary: `lab serve-cloudron` in the foreground, `lab up|status|down` in the
-//! background, leaving nothing running.
+//! background (Cloudron only, `--hosts 0`; the hosts are tested in `lab_up.rs`), leaving
+//! nothing running.
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
@@ -142,6 +143,8 @@ fn lab_up_status_down_leave_nothing_running() {
             "lab",
             "--task-duration",
             "100ms",
+            "--hosts",
+            "0",
         ])
         .output()
         .unwrap();
@@ -242,6 +245,8 @@ fn lab_up_resumes_the_saved_estate() {
             "lab",
             "--task-duration",
             "50ms",
+            "--hosts",
+            "0",
         ];
         if fresh {
             args.push("--fresh");
