@@ -39,7 +39,7 @@ case $cmd in
     while IFS= read -r l; do IFS="$d" read -r -a parts <<< "$l"; printf '%s\n' "${parts[$((f-1))]:-}"; done ;;
   id)
     case " $* " in *" -u "*) echo "${SHIM_UID:-1001}" ;; *" -g "*) echo 1001 ;; *) printf '%s\n' "$last" ;; esac ;;
-  stat) echo 1001 ;;
+  stat) echo "${SHIM_STAT_UID:-1001}:755" ;;
   date) echo 1728000000 ;;
   touch) : > "$last" ;;
   setpriv)
@@ -48,7 +48,10 @@ case $cmd in
       shift
       exec "$@"
     fi
-    while IFS= read -r l; do printf '%s\n' "$l"; done >> "$SHIM_DIR/keys" ;;
+    # The keys are the arguments after `matelot-keys HOME`.
+    while [ $# -gt 0 ] && [ "$1" != matelot-keys ]; do shift; done
+    [ $# -ge 2 ] && shift 2
+    for k in "$@"; do printf '%s\n' "$k"; done >> "$SHIM_DIR/keys" ;;
   *) : ;;
 esac
 exit 0
@@ -236,6 +239,8 @@ fn steps_report_changed_or_unchanged_from_their_guards() {
         [[
             "-m",
             "-U",
+            "-K",
+            "HOME_MODE=0700",
             "-s",
             "/bin/bash",
             "-c",
@@ -335,7 +340,7 @@ fn a_home_not_owned_by_the_new_account_is_refused() {
     let s = seeded();
     let run = s.run(
         &apply_script(&plan()[1..2]).unwrap(),
-        &[("SHIM_UID", "4242")],
+        &[("SHIM_STAT_UID", "4242")],
     );
     assert_eq!(run.status, 4);
     assert_eq!(
@@ -396,6 +401,8 @@ fn hostile_values_arrive_intact_and_are_never_run() {
             [vec![
                 "-m".to_string(),
                 "-U".into(),
+                "-K".into(),
+                "HOME_MODE=0700".into(),
                 "-s".into(),
                 bad.clone(),
                 "-c".into(),
