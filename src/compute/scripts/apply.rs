@@ -3,10 +3,11 @@
 //!
 //! Each step runs in a subshell with `set -e`; it exits 100 when its guard finds the work
 //! already done. Creating an account is all or nothing: when anything in the step fails after
-//! `useradd` wrote the account (its home could not be made, a file is in the way, the keys
-//! could not be written), an exit trap deletes the half-made account again (never its home:
-//! `userdel` without `-r`, as what is in the way may not be ours), so a re-run creates it whole
-//! instead of finding an account without a home. After each step the script prints `matelot-step<TAB>N<TAB>changed`,
+//! `useradd` wrote the account (useradd's own exit 12, "cannot create the home", a file in the
+//! way, keys that could not be written), an exit trap deletes the half-made account again
+//! (never its home: `userdel` without `-r`, as what is in the way may not be ours), so a re-run
+//! creates it whole instead of finding an account without a home. A `useradd` that refused
+//! (name or uid in use: someone created it meanwhile) deletes nothing. After each step the script prints `matelot-step<TAB>N<TAB>changed`,
 //! `unchanged` or `failed<TAB>CODE`; at the first failure it prints
 //! `matelot-end<TAB>failed<TAB>N` and exits 4 (later steps are not run: they may depend on it);
 //! otherwise `matelot-end<TAB>ok`. After a partial failure, re-gather facts and re-plan.
@@ -152,8 +153,10 @@ fn step_body(change: &ComputeChange) -> Result<String, ScriptError> {
             }
             let mut body = format!(
                 "  getent passwd -- {u} >/dev/null && return 100\n  \
-                 trap 'r=$?; [ \"$r\" = 0 ] || userdel -- {u} >/dev/null 2>&1 || true' EXIT\n  \
-                 {add} -- {u}\n  \
+                 matelot_made=\n  \
+                 trap 'r=$?; [ \"$r\" = 0 ] || [ -z \"$matelot_made\" ] || userdel -- {u} >/dev/null 2>&1 || true' EXIT\n  \
+                 {add} -- {u} || {{ r=$?; [ \"$r\" = 12 ] && matelot_made=1; exit \"$r\"; }}\n  \
+                 matelot_made=1\n  \
                  matelot_account {u}\n  \
                  case $(stat -c %u:%a -- \"$matelot_h\") in\n    \
                  \"$matelot_uid\":700) ;;\n    \

@@ -18,7 +18,7 @@ use crate::core::accounts::{AuthorizedKeys, ComputeChange as C, PasswordState, U
 const SHIM: &str = r#"#!/bin/bash
 cmd=${0##*/}
 { printf '%s' "$cmd"; for a in "$@"; do printf '\037%s' "$a"; done; printf '\n'; } >> "$SHIM_DIR/calls"
-if [ "${SHIM_FAIL:-}" = "$cmd" ]; then echo "$cmd: simulated failure" >&2; exit 9; fi
+if [ "${SHIM_FAIL:-}" = "$cmd" ]; then echo "$cmd: simulated failure" >&2; exit "${SHIM_FAIL_CODE:-9}"; fi
 last=
 for a in "$@"; do last=$a; done
 case $cmd in
@@ -313,16 +313,17 @@ fn the_first_failure_stops_the_script_with_exit_4() {
 }
 
 #[test]
-fn a_failed_useradd_deletes_the_half_made_account_and_reports_its_code() {
+fn a_useradd_that_could_not_make_the_home_is_undone_one_that_refused_is_not() {
+    // Exit 12: the account was written but its home could not be made: delete it again.
     let s = seeded();
     let run = s.run(
         &apply_script(&plan()[1..2]).unwrap(),
-        &[("SHIM_FAIL", "useradd")],
+        &[("SHIM_FAIL", "useradd"), ("SHIM_FAIL_CODE", "12")],
     );
     assert_eq!(run.status, 4);
     assert_eq!(
         parse_apply_output(&run.stdout, 1).steps,
-        [Failed { code: 9 }]
+        [Failed { code: 12 }]
     );
     let user = match &plan()[1] {
         C::CreateUser { user, .. } => user.clone(),
@@ -332,6 +333,20 @@ fn a_failed_useradd_deletes_the_half_made_account_and_reports_its_code() {
     assert!(
         s.calls("chmod").is_empty(),
         "nothing after the failed useradd"
+    );
+    // Exit 9: the name is in use (created by someone else meanwhile): never delete it.
+    let s = seeded();
+    let run = s.run(
+        &apply_script(&plan()[1..2]).unwrap(),
+        &[("SHIM_FAIL", "useradd"), ("SHIM_FAIL_CODE", "9")],
+    );
+    assert_eq!(
+        parse_apply_output(&run.stdout, 1).steps,
+        [Failed { code: 9 }]
+    );
+    assert!(
+        s.calls("userdel").is_empty(),
+        "an account that is not ours was deleted"
     );
 }
 
