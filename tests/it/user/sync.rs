@@ -229,3 +229,59 @@ fn a_failed_host_step_and_a_failed_cloudron_call_give_exit_4_and_a_rerun_finishe
         .success()
         .stdout_has("nothing to change");
 }
+
+#[test]
+fn a_changed_roster_changes_only_what_differs_and_asks_first() {
+    let e = Estate::start("sync-change");
+    let (key1, pub1) = e.keypair("ann1");
+    let (key2, pub2) = e.keypair("ann2");
+    let t = e.test().write("people.csv", &roster(&pub1));
+    run_in(&t, &["user", "sync", "people.csv", "--yes"]).success();
+    assert!(e.ssh_login("ann", &key1).0);
+    let ben_before = e.exec(&["sh", "-c", "getent passwd ben; id ben; ls -la /home/ben"]);
+    let ben_cloudron = e.cloudron_user("ben");
+
+    let v2 = format!(
+        "username;email;name;groups;keys;state\n\
+         ann;ann.lee@example.org;Ann Lee-Smith;physics;{pub2};\n\
+         ben;BEN@example.org;\"Ben O'Neil\";physics;;active\n\
+         cid;cid@example.org;Cid;gpu;;locked\n"
+    );
+    std::fs::write(t.path().join("people.csv"), v2).unwrap();
+    // Taking a group and a key away, and changing an email, are moderate: asked first.
+    run_in(&t, &["user", "sync", "people.csv"]).status(3);
+    assert!(e.ssh_login("ann", &key1).0, "nothing changed after the refusal");
+
+    let run = run_in(&t, &["user", "sync", "people.csv", "--yes"]).success();
+    for want in [
+        "~ name of ann on sync-change: 'Ann Lee' -> 'Ann Lee-Smith'",
+        "~ groups of ann on sync-change: -gpu",
+        "~ keys of ann on sync-change: +1 -1 (now 1 key)",
+        "~ profile of ann on cloudron: email 'ann@example.org' -> 'ann.lee@example.org', \
+         display name 'Ann Lee' -> 'Ann Lee-Smith'",
+        "~ groups of ann on cloudron: -gpu",
+    ] {
+        assert!(run.stdout.contains(want), "{want}\n{}", run.stdout);
+    }
+    assert_eq!(run.stdout.matches("ben").count(), 0, "ben is untouched: {}", run.stdout);
+
+    let passwd = e.exec(&["getent", "passwd", "ann"]);
+    assert!(passwd.contains(":Ann Lee-Smith:"), "{passwd}");
+    let groups = e.exec(&["id", "-nG", "ann"]);
+    assert!(groups.contains("physics") && !groups.contains("gpu"), "{groups}");
+    assert_eq!(
+        e.exec(&["cat", "/home/ann/.ssh/authorized_keys"]),
+        format!("{pub2}\n")
+    );
+    assert!(e.ssh_login("ann", &key2).0, "the new key logs in");
+    assert!(!e.ssh_login("ann", &key1).0, "the old key is refused");
+    let ann = e.cloudron_user("ann").unwrap();
+    assert_eq!(ann["email"], "ann.lee@example.org");
+    assert_eq!(ann["displayName"], "Ann Lee-Smith");
+    assert_eq!(e.cloudron_groups_of(&ann), ["physics"]);
+    assert_eq!(
+        e.exec(&["sh", "-c", "getent passwd ben; id ben; ls -la /home/ben"]),
+        ben_before
+    );
+    assert_eq!(e.cloudron_user("ben"), ben_cloudron);
+}
