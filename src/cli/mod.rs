@@ -16,6 +16,7 @@ pub mod journal;
 pub mod lab;
 pub mod lock;
 pub mod undo;
+pub mod user;
 pub mod user_remove;
 
 const ABOUT: &str = "Run a small organisation's shared compute server and Cloudron, safely.";
@@ -110,15 +111,18 @@ pub enum Command {
     /// Read the operations journal: what was changed, by whom, and how to undo it
     #[command(subcommand)]
     Journal(journal::JournalCmd),
-    /// People's accounts (this branch: remove only)
-    #[command(subcommand)]
-    User(user_remove::UserCmd),
     /// Undo an operation from the journal (from its restore point)
     #[command(after_help = undo::UNDO_EXAMPLES)]
     Undo(undo::UndoArgs),
     /// Show whether another matelot run holds the run lock
     #[command(subcommand)]
     Lock(lock::LockCmd),
+    /// People's accounts on the compute hosts and the Cloudron: list, add, lock, unlock, sync, remove
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  matelot user list\n  matelot user add alice --email alice@example.org --key alice.pub --group physics\n  matelot --check user sync people.csv\n  matelot user lock bob --yes\n  matelot user remove bob --confirm bob"
+    )]
+    User(user::UserCmd),
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  matelot completions bash > /etc/bash_completion.d/matelot\n  matelot completions zsh > \"${fpath[1]}/_matelot\"\n  matelot completions fish > ~/.config/fish/completions/matelot.fish"

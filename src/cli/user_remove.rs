@@ -1,8 +1,7 @@
-//! Clap types for `matelot user remove` (guarded); the handler is `commands/user_remove.rs`.
-//! [`UserCmd`] here is a stand-in noun holding only `remove`, until it joins the `user` noun
-//! (`user list|add|lock|unlock|sync`): the lead moves the `Remove` variant there. No logic here.
+//! Clap types for `matelot user remove` (guarded), a variant of the `user` noun
+//! (`cli/user.rs`); the handler is `commands/user_remove.rs`. No logic here.
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, ValueEnum};
 
 pub const REMOVE_EXAMPLES: &str = "Examples:
   matelot user remove alice                          shows what is lost, asks for the username
@@ -19,14 +18,6 @@ user is deleted. If a restore point fails, nothing is removed there.
 Exit codes: 0 done, 1 failed, 2 usage or configuration error, 3 refused or declined (nothing
 changed), 4 removed on some sides but not all (the journal says which), 75 another run holds
 the lock.";
-
-/// `matelot user ...` (only `remove` on this branch).
-#[derive(Debug, Subcommand)]
-pub enum UserCmd {
-    /// Remove a person's accounts, after verified restore points (guarded: type the username)
-    #[command(after_help = REMOVE_EXAMPLES)]
-    Remove(UserRemoveArgs),
-}
 
 /// Where a person has accounts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -23,6 +23,7 @@ pub mod lab;
 pub mod lock;
 pub mod recorded;
 pub mod undo;
+pub mod user;
 pub mod user_remove;
 pub mod user_remove_cloudron;
 pub mod user_remove_undo;
@@ -38,9 +39,7 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Journal(cmd) => journal::run(ctx, cmd),
         Command::Lock(cmd) => lock::run(ctx, cmd),
         Command::Undo(args) => undo::run(ctx, args),
-        Command::User(crate::cli::user_remove::UserCmd::Remove(args)) => {
-            user_remove::run(ctx, args)
-        }
+        Command::User(cmd) => user::run(ctx, cmd),
         Command::Completions { shell } => completions(shell),
         Command::Man => man(),
     }

@@ -18,3 +18,5 @@ mod lab_up;
 mod lock;
 mod restic;
 mod sandbox;
+mod security;
+mod user;

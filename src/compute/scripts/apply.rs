@@ -2,7 +2,12 @@
 //! trip), one guarded, idempotent step per change, and the parser of its results.
 //!
 //! Each step runs in a subshell with `set -e`; it exits 100 when its guard finds the work
-//! already done. After each step the script prints `matelot-step<TAB>N<TAB>changed`,
+//! already done. Creating an account is all or nothing: when anything in the step fails after
+//! `useradd` wrote the account (useradd's own exit 12, "cannot create the home", a file in the
+//! way, keys that could not be written), an exit trap deletes the half-made account again
+//! (never its home: `userdel` without `-r`, as what is in the way may not be ours), so a re-run
+//! creates it whole instead of finding an account without a home. A `useradd` that refused
+//! (name or uid in use: someone created it meanwhile) deletes nothing. After each step the script prints `matelot-step<TAB>N<TAB>changed`,
 //! `unchanged` or `failed<TAB>CODE`; at the first failure it prints
 //! `matelot-end<TAB>failed<TAB>N` and exits 4 (later steps are not run: they may depend on it);
 //! otherwise `matelot-end<TAB>ok`. After a partial failure, re-gather facts and re-plan.
@@ -10,6 +15,11 @@
 //! `authorized_keys` is written by the account itself (`setpriv` to its uid and gid), so a
 //! symlink planted in a home cannot redirect a root write: `.ssh` 0700, the file 0600, written
 //! to a temporary file and renamed into place.
+//!
+//! Processes are what a step costs on a busy host (each fork and exec is a millisecond or
+//! more), so the helpers read an account with ONE `getent` and bash's own `read`, and keys
+//! travel as arguments: creating an account with keys runs about ten processes, `useradd`
+//! (which itself tries half a dozen cache invalidators) included.
 
 use serde::Serialize;
 
@@ -35,10 +45,11 @@ matelot_run() {
        exit 4 ;;
   esac
 }
-matelot_home() {
-  matelot_h=$(getent passwd -- "$1" | cut -d: -f6)
+matelot_account() {
+  matelot_l=$(getent passwd -- "$1") || { echo "matelot: no account $1" >&2; return 3; }
+  IFS=: read -r _ _ matelot_uid matelot_gid _ matelot_h _ <<< "$matelot_l"
   case $matelot_h in
-    /?*) printf '%s\n' "$matelot_h" ;;
+    /?*) ;;
     *) echo "matelot: $1 has no usable home directory" >&2; return 3 ;;
   esac
 }
@@ -49,18 +60,24 @@ matelot_groups() {
   id -nG -- "$1" | tr ' ' '\n' | grep -vxF -- "$(id -gn -- "$1")" | sort | paste -sd, -
 }
 matelot_keys() {
-  matelot_h=$(matelot_home "$1")
-  setpriv --reuid="$(id -u -- "$1")" --regid="$(id -g -- "$1")" --init-groups -- sh -c 'set -eu
+  matelot_account "$1"
+  shift
+  matelot_keys_as "$@"
+}
+matelot_keys_as() {
+  setpriv --reuid="$matelot_uid" --regid="$matelot_gid" --init-groups -- sh -c 'set -eu
 umask 077
 d="$1/.ssh"
 f="$d/authorized_keys"
-mkdir -p -- "$d"
-chmod 0700 -- "$d"
-t=$(mktemp -- "$d/.authorized_keys.XXXXXX")
-cat > "$t" || { rm -f -- "$t"; exit 1; }
+shift
+if [ -d "$d" ]; then chmod 0700 -- "$d"; else mkdir -m 0700 -- "$d"; fi
+t="$d/.authorized_keys.matelot"
+set -C
+{ : > "$t"; } 2>/dev/null || t=$(mktemp -- "$d/.authorized_keys.XXXXXX")
+set +C
+if [ "$#" -gt 0 ]; then printf "%s\n" "$@" > "$t" || { rm -f -- "$t"; exit 1; }; fi
 if [ -f "$f" ] && cmp -s -- "$t" "$f"; then rm -f -- "$t"; chmod 0600 -- "$f"; exit 100; fi
-chmod 0600 -- "$t"
-mv -f -- "$t" "$f"' matelot-keys "$matelot_h"
+mv -f -- "$t" "$f"' matelot-keys "$matelot_h" "$@"
 }
 "#;
 
@@ -80,19 +97,17 @@ pub fn apply_script(changes: &[ComputeChange]) -> Result<String, ScriptError> {
     Ok(script)
 }
 
-/// `printf '%s\n' KEY... | matelot_keys USER` (an empty list writes an empty file).
-fn write_keys(user: &str, keys: &[String]) -> Result<String, ScriptError> {
-    if keys.is_empty() {
-        return Ok(format!("  printf '' | matelot_keys {user}\n"));
+/// `matelot_keys USER KEY...` (or `matelot_keys_as KEY...` right after `matelot_account`): the
+/// keys travel as arguments, one each (none writes an empty file), so no pipeline and no stdin
+/// are involved.
+fn write_keys(call: &str, keys: &[String]) -> Result<String, ScriptError> {
+    let mut line = format!("  {call}");
+    for k in keys {
+        line.push(' ');
+        line.push_str(&quote_text("SSH key", k)?);
     }
-    let quoted = keys
-        .iter()
-        .map(|k| quote_text("SSH key", k))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(format!(
-        "  printf '%s\\n' {} | matelot_keys {user}\n",
-        quoted.join(" ")
-    ))
+    line.push('\n');
+    Ok(line)
 }
 
 fn group_list(groups: &[String]) -> Result<String, ScriptError> {
@@ -122,7 +137,11 @@ fn step_body(change: &ComputeChange) -> Result<String, ScriptError> {
             keys,
         } => {
             let u = quote_name("user", user)?;
-            let mut add = format!("useradd -m -U -s {}", quote_text("shell", shell)?);
+            // HOME_MODE: the home is made 0700 at once (shadow >= 4.8); checked below anyway.
+            let mut add = format!(
+                "useradd -m -U -K HOME_MODE=0700 -s {}",
+                quote_text("shell", shell)?
+            );
             if !gecos.is_empty() {
                 add.push_str(&format!(" -c {}", quote_text("full name", gecos)?));
             }
@@ -133,13 +152,21 @@ fn step_body(change: &ComputeChange) -> Result<String, ScriptError> {
                 add.push_str(&format!(" -u {uid}"));
             }
             let mut body = format!(
-                "  getent passwd -- {u} >/dev/null && return 100\n  {add} -- {u}\n  \
-                 h=$(matelot_home {u})\n  \
-                 [ \"$(stat -c %u -- \"$h\")\" = \"$(id -u -- {u})\" ] || {{ echo \"matelot: $h is not owned by {u}\" >&2; exit 3; }}\n  \
-                 chmod 0700 -- \"$h\"\n"
+                "  getent passwd -- {u} >/dev/null && return 100\n  \
+                 matelot_made=\n  \
+                 trap 'r=$?; [ \"$r\" = 0 ] || [ -z \"$matelot_made\" ] || userdel -- {u} >/dev/null 2>&1 || true' EXIT\n  \
+                 {add} -- {u} || {{ r=$?; [ \"$r\" = 12 ] && matelot_made=1; exit \"$r\"; }}\n  \
+                 matelot_made=1\n  \
+                 matelot_account {u}\n  \
+                 case $(stat -c %u:%a -- \"$matelot_h\") in\n    \
+                 \"$matelot_uid\":700) ;;\n    \
+                 \"$matelot_uid\":*) chmod 0700 -- \"$matelot_h\" ;;\n    \
+                 *) echo \"matelot: $matelot_h is not owned by {u}\" >&2; exit 3 ;;\n  \
+                 esac\n"
             );
             if !keys.is_empty() {
-                body.push_str(&write_keys(&u, keys)?);
+                // The account was just read: write as it without reading it again.
+                body.push_str(&write_keys("matelot_keys_as", keys)?);
             }
             body
         }
@@ -158,7 +185,9 @@ fn step_body(change: &ComputeChange) -> Result<String, ScriptError> {
                 "  [ \"$(matelot_groups {u})\" = {list} ] && return 100\n  usermod -G {list} -- {u}\n"
             )
         }
-        C::SetAuthorizedKeys { user, to, .. } => write_keys(&quote_name("user", user)?, to)?,
+        C::SetAuthorizedKeys { user, to, .. } => {
+            write_keys(&format!("matelot_keys {}", quote_name("user", user)?), to)?
+        }
         C::Lock { user, .. } => {
             let u = quote_name("user", user)?;
             format!("  [ \"$(matelot_expiry {u})\" = 1 ] && return 100\n  usermod -L -e 1 -- {u}\n")

@@ -18,7 +18,7 @@ use crate::core::accounts::{AuthorizedKeys, ComputeChange as C, PasswordState, U
 const SHIM: &str = r#"#!/bin/bash
 cmd=${0##*/}
 { printf '%s' "$cmd"; for a in "$@"; do printf '\037%s' "$a"; done; printf '\n'; } >> "$SHIM_DIR/calls"
-if [ "${SHIM_FAIL:-}" = "$cmd" ]; then echo "$cmd: simulated failure" >&2; exit 9; fi
+if [ "${SHIM_FAIL:-}" = "$cmd" ]; then echo "$cmd: simulated failure" >&2; exit "${SHIM_FAIL_CODE:-9}"; fi
 last=
 for a in "$@"; do last=$a; done
 case $cmd in
@@ -39,7 +39,7 @@ case $cmd in
     while IFS= read -r l; do IFS="$d" read -r -a parts <<< "$l"; printf '%s\n' "${parts[$((f-1))]:-}"; done ;;
   id)
     case " $* " in *" -u "*) echo "${SHIM_UID:-1001}" ;; *" -g "*) echo 1001 ;; *) printf '%s\n' "$last" ;; esac ;;
-  stat) echo 1001 ;;
+  stat) echo "${SHIM_STAT_UID:-1001}:755" ;;
   date) echo 1728000000 ;;
   touch) : > "$last" ;;
   setpriv)
@@ -48,7 +48,10 @@ case $cmd in
       shift
       exec "$@"
     fi
-    while IFS= read -r l; do printf '%s\n' "$l"; done >> "$SHIM_DIR/keys" ;;
+    # The keys are the arguments after `matelot-keys HOME`.
+    while [ $# -gt 0 ] && [ "$1" != matelot-keys ]; do shift; done
+    [ $# -ge 2 ] && shift 2
+    for k in "$@"; do printf '%s\n' "$k"; done >> "$SHIM_DIR/keys" ;;
   *) : ;;
 esac
 exit 0
@@ -236,6 +239,8 @@ fn steps_report_changed_or_unchanged_from_their_guards() {
         [[
             "-m",
             "-U",
+            "-K",
+            "HOME_MODE=0700",
             "-s",
             "/bin/bash",
             "-c",
@@ -308,11 +313,49 @@ fn the_first_failure_stops_the_script_with_exit_4() {
 }
 
 #[test]
+fn a_useradd_that_could_not_make_the_home_is_undone_one_that_refused_is_not() {
+    // Exit 12: the account was written but its home could not be made: delete it again.
+    let s = seeded();
+    let run = s.run(
+        &apply_script(&plan()[1..2]).unwrap(),
+        &[("SHIM_FAIL", "useradd"), ("SHIM_FAIL_CODE", "12")],
+    );
+    assert_eq!(run.status, 4);
+    assert_eq!(
+        parse_apply_output(&run.stdout, 1).steps,
+        [Failed { code: 12 }]
+    );
+    let user = match &plan()[1] {
+        C::CreateUser { user, .. } => user.clone(),
+        other => panic!("plan()[1] is {other:?}"),
+    };
+    assert_eq!(s.calls("userdel"), [vec!["--".to_string(), user]]);
+    assert!(
+        s.calls("chmod").is_empty(),
+        "nothing after the failed useradd"
+    );
+    // Exit 9: the name is in use (created by someone else meanwhile): never delete it.
+    let s = seeded();
+    let run = s.run(
+        &apply_script(&plan()[1..2]).unwrap(),
+        &[("SHIM_FAIL", "useradd"), ("SHIM_FAIL_CODE", "9")],
+    );
+    assert_eq!(
+        parse_apply_output(&run.stdout, 1).steps,
+        [Failed { code: 9 }]
+    );
+    assert!(
+        s.calls("userdel").is_empty(),
+        "an account that is not ours was deleted"
+    );
+}
+
+#[test]
 fn a_home_not_owned_by_the_new_account_is_refused() {
     let s = seeded();
     let run = s.run(
         &apply_script(&plan()[1..2]).unwrap(),
-        &[("SHIM_UID", "4242")],
+        &[("SHIM_STAT_UID", "4242")],
     );
     assert_eq!(run.status, 4);
     assert_eq!(
@@ -320,6 +363,11 @@ fn a_home_not_owned_by_the_new_account_is_refused() {
         [Failed { code: 3 }]
     );
     assert!(s.calls("chmod").is_empty());
+    assert_eq!(
+        s.calls("userdel").len(),
+        1,
+        "the half-made account is deleted"
+    );
 }
 
 #[test]
@@ -368,6 +416,8 @@ fn hostile_values_arrive_intact_and_are_never_run() {
             [vec![
                 "-m".to_string(),
                 "-U".into(),
+                "-K".into(),
+                "HOME_MODE=0700".into(),
                 "-s".into(),
                 bad.clone(),
                 "-c".into(),

@@ -1,7 +1,8 @@
 //! Planning for Cloudron: groups to create, then each person's user (create and invite,
 //! profile, groups, active flag, removal), then pruning. A user is found by username, or by
-//! email when they have no username yet. Refuses (as problems) an email that belongs to
-//! another user, deactivating or removing an owner or admin, and changing a user that comes
+//! email when they have no username yet (which is then noted, never set: the API cannot).
+//! Refuses (as problems) an email that belongs to another user, a new username Cloudron would
+//! refuse (`_`), deactivating or removing an owner or admin, and changing a user that comes
 //! from an external directory. Pure.
 
 use std::collections::BTreeSet;
@@ -60,6 +61,18 @@ fn plan_person(p: &mut Planning<'_>, facts: &CloudronFacts, w: &Want) {
             ));
             return;
         };
+        if name.contains('_') {
+            p.problem(
+                TARGET,
+                Some(name),
+                format!(
+                    "'{name}' cannot be a Cloudron username: Cloudron allows letters, digits, \
+                     '.' and '-' only (no '_'); choose another username or leave Cloudron out \
+                     (--on compute)"
+                ),
+            );
+            return;
+        }
         push(
             p,
             C::CreateUser {
@@ -106,7 +119,16 @@ fn plan_person(p: &mut Planning<'_>, facts: &CloudronFacts, w: &Want) {
             );
             return;
         }
-        _ => true,
+        // Invited without a username: the API (>= 8) cannot set one; they pick it when they
+        // accept the invitation. Their other fields are still managed.
+        _ => {
+            p.notes.push(format!(
+                "{name}: the Cloudron user {} has no username yet; they choose it when they \
+                 accept their invitation",
+                user.email
+            ));
+            false
+        }
     };
     if w.state == PersonState::Absent {
         if user.is_admin() {

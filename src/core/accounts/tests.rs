@@ -486,7 +486,49 @@ fn a_cloudron_user_without_username_is_found_by_email() {
         &PlanOptions::default(),
         true,
     );
-    assert_eq!(out, "~ profile of ines on cloudron: username -> ines");
+    assert_eq!(
+        out.trim_start(),
+        "note: ines: the Cloudron user ines@example.org has no username yet; they choose it \
+         when they accept their invitation"
+    );
+    // Other fields are still managed for them.
+    let mut renamed = active("ines", &[], &[]);
+    renamed.full_name = FullName::parse("Inès Dupont").unwrap();
+    let plan = plan_people(&[renamed], &f, &PlanOptions::default(), false).unwrap();
+    assert_eq!(
+        plan.lines(),
+        ["~ profile of ines on cloudron: display name 'INES Doe' -> 'Inès Dupont'"]
+    );
+}
+
+#[test]
+fn a_cloudron_username_with_an_underscore_is_refused_before_anything() {
+    let f = facts(vec![host("calcul", &[])], Some(cloudron(vec![], &[])));
+    let got = problems(plan_people(
+        &[active("data_bot", &[], &[])],
+        &f,
+        &PlanOptions::default(),
+        false,
+    ));
+    assert_eq!(
+        got,
+        [
+            "cloudron: 'data_bot' cannot be a Cloudron username: Cloudron allows letters, digits, \
+          '.' and '-' only (no '_'); choose another username or leave Cloudron out (--on \
+          compute)"
+        ]
+    );
+    // Without Cloudron the same person is fine.
+    let f = facts(vec![host("calcul", &[])], None);
+    assert!(
+        plan_people(
+            &[active("data_bot", &[], &[])],
+            &f,
+            &PlanOptions::default(),
+            false
+        )
+        .is_ok()
+    );
 }
 
 #[test]
