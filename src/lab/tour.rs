@@ -92,6 +92,22 @@ pub const STEPS: &[Step] = &[
         &["backup", "list", "--app", "matomo"],
     ),
     lab(
+        "Onboard people from a roster (a CSV or TOML file; {dir}/people.csv is a demo). First \
+         the plan: accounts on calcul and on the Cloudron, groups created as needed.",
+        &["user", "sync", "{dir}/people.csv", "--check"],
+    ),
+    lab(
+        "Apply it: one batched script on calcul (useradd, keys, groups), Cloudron calls \
+         alongside, one journal row per system. Run it again and nothing changes.",
+        &["user", "sync", "{dir}/people.csv"],
+    ),
+    lab("Everyone's accounts, on both systems.", &["user", "list"]),
+    lab(
+        "Lock bob out: password locked and SSH refused on calcul, deactivated on the Cloudron. \
+         A moderate change: y/N on a terminal, --yes in a script.",
+        &["user", "lock", "bob", "--yes"],
+    ),
+    lab(
         "Create calcul's restic repository. `lab up` leaves it to you, as a new server would: \
          `backup run` never creates a repository behind your back, it says how to.",
         &["backup", "init", "--compute"],
