@@ -339,7 +339,7 @@ fn the_tour_runs_every_step_for_real_and_leaves_nothing_running() {
         stdout.contains(&format!("Tour complete: {total} steps")),
         "{stdout}"
     );
-    assert!(!stdout.contains("FAILED"), "{stdout}");
+    assert!(!stdout.contains("-> FAILED"), "{stdout}");
     // What the steps printed is there: the SSH login really happened.
     assert!(stdout.contains("    system     Linux calcul"), "{stdout}");
     // The Matomo rule: refused without --confirm, uninstalled with it, undone from the journal.
