@@ -130,7 +130,16 @@ fn apply_cloudron_removes_a_user_and_stops_a_chain_at_its_failure() {
         "{outcomes:?}"
     );
     let users = lab.state()["users"].as_array().cloned().unwrap_or_default();
-    assert!(!users.iter().any(|u| u["username"] == "temp"), "temp was removed");
-    let odd = users.iter().find(|u| u["username"] == "odd").expect("odd was created");
-    assert_eq!(odd["active"], true, "the change after the failure was not sent");
+    assert!(
+        !users.iter().any(|u| u["username"] == "temp"),
+        "temp was removed"
+    );
+    let odd = users
+        .iter()
+        .find(|u| u["username"] == "odd")
+        .expect("odd was created");
+    assert_eq!(
+        odd["active"], true,
+        "the change after the failure was not sent"
+    );
 }

@@ -250,7 +250,10 @@ fn a_changed_roster_changes_only_what_differs_and_asks_first() {
     std::fs::write(t.path().join("people.csv"), v2).unwrap();
     // Taking a group and a key away, and changing an email, are moderate: asked first.
     run_in(&t, &["user", "sync", "people.csv"]).status(3);
-    assert!(e.ssh_login("ann", &key1).0, "nothing changed after the refusal");
+    assert!(
+        e.ssh_login("ann", &key1).0,
+        "nothing changed after the refusal"
+    );
 
     let run = run_in(&t, &["user", "sync", "people.csv", "--yes"]).success();
     for want in [
@@ -263,12 +266,20 @@ fn a_changed_roster_changes_only_what_differs_and_asks_first() {
     ] {
         assert!(run.stdout.contains(want), "{want}\n{}", run.stdout);
     }
-    assert_eq!(run.stdout.matches("ben").count(), 0, "ben is untouched: {}", run.stdout);
+    assert_eq!(
+        run.stdout.matches("ben").count(),
+        0,
+        "ben is untouched: {}",
+        run.stdout
+    );
 
     let passwd = e.exec(&["getent", "passwd", "ann"]);
     assert!(passwd.contains(":Ann Lee-Smith:"), "{passwd}");
     let groups = e.exec(&["id", "-nG", "ann"]);
-    assert!(groups.contains("physics") && !groups.contains("gpu"), "{groups}");
+    assert!(
+        groups.contains("physics") && !groups.contains("gpu"),
+        "{groups}"
+    );
     assert_eq!(
         e.exec(&["cat", "/home/ann/.ssh/authorized_keys"]),
         format!("{pub2}\n")
