@@ -248,32 +248,65 @@ impl Progress for BarProgress {
     fn set_message(&self, msg: &str) {
         self.bar.set_message(msg.to_string());
     }
+    fn update(&self, pos: u64, msg: Option<&str>) {
+        if let Some(m) = msg {
+            self.bar.set_message(m.to_string());
+        }
+        self.bar.set_position(pos);
+    }
     fn finish(&self, msg: &str) {
         self.bar.finish_and_clear();
         stderr_line(format_args!("{}: {msg}", self.bar.prefix()));
     }
 }
 
-/// Plain timestamped lines on stderr, printed only when something changes.
+/// Plain timestamped lines on stderr, printed only when something changes: one line per
+/// change, even when the position and the message change together ([`Progress::update`]).
 struct LineProgress {
     what: String,
     last: Mutex<(u64, u64, String)>,
+    sink: fn(std::fmt::Arguments<'_>),
 }
 
 impl LineProgress {
     fn new(what: &str) -> Self {
+        Self::with_sink(what, stderr_line)
+    }
+
+    fn with_sink(what: &str, sink: fn(std::fmt::Arguments<'_>)) -> Self {
         LineProgress {
             what: what.to_string(),
             last: Mutex::new((0, 100, String::new())),
+            sink,
         }
     }
 
-    fn emit(&self, pos: u64, len: u64, msg: &str) {
-        stderr_line(format_args!(
-            "{} {}: {pos}/{len} {msg}",
-            timestamp(),
-            self.what
-        ));
+    /// Record the new state; print one line if the position or the message changed.
+    fn change(&self, pos: Option<u64>, msg: Option<&str>) {
+        let Ok(mut l) = self.last.lock() else { return };
+        let mut changed = false;
+        if let Some(p) = pos
+            && l.0 != p
+        {
+            l.0 = p;
+            changed = true;
+        }
+        if let Some(m) = msg
+            && l.2 != m
+        {
+            l.2 = m.to_string();
+            changed = true;
+        }
+        if changed {
+            (self.sink)(format_args!(
+                "{} {}: {}/{} {}",
+                timestamp(),
+                self.what,
+                l.0,
+                l.1,
+                l.2
+            ));
+        }
     }
 }
 
@@ -284,23 +317,16 @@ impl Progress for LineProgress {
         }
     }
     fn set_position(&self, pos: u64) {
-        if let Ok(mut l) = self.last.lock()
-            && l.0 != pos
-        {
-            l.0 = pos;
-            self.emit(pos, l.1, &l.2);
-        }
+        self.change(Some(pos), None);
     }
     fn set_message(&self, msg: &str) {
-        if let Ok(mut l) = self.last.lock()
-            && l.2 != msg
-        {
-            l.2 = msg.to_string();
-            self.emit(l.0, l.1, msg);
-        }
+        self.change(None, Some(msg));
+    }
+    fn update(&self, pos: u64, msg: Option<&str>) {
+        self.change(Some(pos), msg);
     }
     fn finish(&self, msg: &str) {
-        stderr_line(format_args!("{} {}: {msg}", timestamp(), self.what));
+        (self.sink)(format_args!("{} {}: {msg}", timestamp(), self.what));
     }
 }
 
@@ -318,6 +344,41 @@ mod tests {
         assert_eq!(
             t,
             "APP             STATE\nmatomo          running\nnextcloud-long  stopped\n"
+        );
+    }
+
+    thread_local! {
+        static LINES: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+
+    fn record(args: std::fmt::Arguments<'_>) {
+        // Drop the timestamp (first word): the rest is what the test compares.
+        let line = args.to_string();
+        let rest = line.split_once(' ').map_or(line.as_str(), |(_, r)| r);
+        LINES.with(|l| l.borrow_mut().push(rest.to_string()));
+    }
+
+    #[test]
+    fn line_progress_prints_one_line_per_change() {
+        LINES.with(|l| l.borrow_mut().clear());
+        let p = LineProgress::with_sink("backup matomo", record);
+        p.set_length(100);
+        p.update(10, Some("Backing up"));
+        p.update(10, Some("Backing up"));
+        p.update(40, Some("Uploading"));
+        p.update(60, None);
+        p.set_message("Uploading");
+        p.set_position(60);
+        p.finish("done");
+        let lines = LINES.with(|l| l.borrow().clone());
+        assert_eq!(
+            lines,
+            vec![
+                "backup matomo: 10/100 Backing up",
+                "backup matomo: 40/100 Uploading",
+                "backup matomo: 60/100 Uploading",
+                "backup matomo: done",
+            ]
         );
     }
 }

@@ -69,6 +69,23 @@ and --keep-days are set on it and checked too.
 
 {EXIT_CODES}"))]
     Backup(BackupArgs),
+
+    /// Uninstall an app, after a verified, preserved backup (guarded: type its FQDN)
+    #[command(after_help = format!("{}\n\n{EXIT_CODES}", crate::cli::app_guarded::UNINSTALL_EXAMPLES))]
+    Uninstall(crate::cli::app_guarded::SevereArgs),
+
+    /// Overwrite an app's data with one of its backups, after a verified backup of what is
+    /// there now (guarded: type its FQDN)
+    #[command(after_help = format!("{}\n\n{EXIT_CODES}", crate::cli::app_guarded::RESTORE_EXAMPLES))]
+    Restore(crate::cli::app_guarded::RestoreArgs),
+
+    /// Protect an app: destructive commands refuse it until `app unprotect`
+    #[command(after_help = format!("{}\n\n{EXIT_CODES}", crate::cli::app_guarded::PROTECT_EXAMPLES))]
+    Protect(AppArg),
+
+    /// Remove a protection set with `app protect` (asks first; --yes in scripts)
+    #[command(after_help = format!("{}\n\n{EXIT_CODES}", crate::cli::app_guarded::UNPROTECT_EXAMPLES))]
+    Unprotect(StopArgs),
 }
 
 /// One APP argument.

@@ -8,13 +8,16 @@ use clap::{Args, Parser, Subcommand};
 use crate::output::ColorChoice;
 
 pub mod app;
+pub mod app_guarded;
 pub mod backup;
 pub mod config;
 pub mod host;
 pub mod journal;
 pub mod lab;
 pub mod lock;
+pub mod undo;
 pub mod user;
+pub mod user_remove;
 
 const ABOUT: &str = "Run a small organisation's shared compute server and Cloudron, safely.";
 
@@ -108,13 +111,16 @@ pub enum Command {
     /// Read the operations journal: what was changed, by whom, and how to undo it
     #[command(subcommand)]
     Journal(journal::JournalCmd),
+    /// Undo an operation from the journal (from its restore point)
+    #[command(after_help = undo::UNDO_EXAMPLES)]
+    Undo(undo::UndoArgs),
     /// Show whether another matelot run holds the run lock
     #[command(subcommand)]
     Lock(lock::LockCmd),
-    /// People's accounts on the compute hosts and the Cloudron: list, add, lock, unlock, sync
+    /// People's accounts on the compute hosts and the Cloudron: list, add, lock, unlock, sync, remove
     #[command(
         subcommand,
-        after_help = "Examples:\n  matelot user list\n  matelot user add alice --email alice@example.org --key alice.pub --group physics\n  matelot --check user sync people.csv\n  matelot user lock bob --yes"
+        after_help = "Examples:\n  matelot user list\n  matelot user add alice --email alice@example.org --key alice.pub --group physics\n  matelot --check user sync people.csv\n  matelot user lock bob --yes\n  matelot user remove bob --confirm bob"
     )]
     User(user::UserCmd),
     /// Print a shell completion script

@@ -81,6 +81,10 @@ docs/accounts.md.
 
 {EXIT_CODES}"))]
     Sync(SyncArgs),
+
+    /// Remove a person's accounts, after verified restore points (guarded: type the username)
+    #[command(after_help = super::user_remove::REMOVE_EXAMPLES)]
+    Remove(super::user_remove::UserRemoveArgs),
 }
 
 /// `--on SYSTEMS`.

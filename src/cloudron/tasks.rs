@@ -37,10 +37,8 @@ impl Client {
             match self.get_task(id).await {
                 Ok(task) => {
                     failed_in_a_row = 0;
-                    progress.set_position(u64::from(task.percent));
-                    if !task.message.is_empty() {
-                        progress.set_message(&task.message);
-                    }
+                    let msg = (!task.message.is_empty()).then_some(task.message.as_str());
+                    progress.update(u64::from(task.percent), msg);
                     if task.is_finished() {
                         return finish(id, task, progress);
                     }

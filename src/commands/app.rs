@@ -2,7 +2,8 @@
 //!
 //! Handlers gather facts from the Cloudron, resolve the APP argument (exactly, or an error
 //! listing candidates), say what they would do under `--check`, ask before a stop, then call
-//! the verified operations of `cloudron::ops` and render the result: a table or lines for
+//! the verified operations of `cloudron::ops` under the run lock, with a journal row (kind
+//! `app.stop`..., an undo hint, the backup as restore point) and render the result: a table or lines for
 //! people, one JSON document with `--json`. The [`Session`] (a client and a small runtime) is
 //! shared with `backup` and anyone else who talks to the Cloudron from a command.
 
@@ -17,7 +18,9 @@ use crate::cli::app::{AppCmd, BackupArgs, StopArgs};
 use crate::cloudron::models::App;
 use crate::cloudron::ops::{self, KeepOptions};
 use crate::cloudron::{Client, Lifecycle, resolve};
+use crate::commands::recorded::Recorded;
 use crate::error::{Error, Result};
+use crate::journal::RestorePoint;
 
 const NO_CLOUDRON: &str = "no Cloudron is configured: add a [cloudron] section with url and \
 token_file to matelot.toml (or set MATELOT_CLOUDRON_URL and MATELOT_CLOUDRON_TOKEN)";
@@ -93,6 +96,7 @@ pub fn run(ctx: &Ctx, cmd: AppCmd) -> Result<()> {
         AppCmd::Stop(StopArgs { app, yes }) => lifecycle(ctx, &s, &app, Lifecycle::Stop, yes),
         AppCmd::Restart(a) => lifecycle(ctx, &s, &a.app, Lifecycle::Restart, false),
         AppCmd::Backup(args) => backup(ctx, &s, args),
+        other => super::app_guarded::run(ctx, &s, other),
     }
 }
 
@@ -257,14 +261,26 @@ fn lifecycle(ctx: &Ctx, s: &Session, query: &str, action: Lifecycle, yes: bool) 
             &format!("Stop {who}? Its users lose access until it is started again"),
         )?;
     }
+    let rec = Recorded::begin(
+        ctx,
+        &format!("app.{verb}"),
+        &app.fqdn,
+        serde_json::json!({ "action": verb, "app_id": app.id, "fqdn": app.fqdn }),
+    )?;
     let progress = ctx.out.progress(&format!("{verb} {}", app.fqdn));
-    let done = s.block_on(ops::change_run_state(
+    let result = s.block_on(ops::change_run_state(
         &s.client,
         &app.id,
         action,
         progress.as_ref(),
         timeout,
-    ))?;
+    ));
+    if result.is_ok()
+        && let Some(hint) = undo_hint(action, &app.fqdn)
+    {
+        rec.undo_hint(&hint);
+    }
+    let done = rec.conclude(result.map_err(Error::from))?;
     report(
         ctx,
         &done,
@@ -272,6 +288,16 @@ fn lifecycle(ctx: &Ctx, s: &Session, query: &str, action: Lifecycle, yes: bool) 
         true,
         &format!("{who}: {}", done.state_label()),
     )
+}
+
+/// The command that reverses a run-state change, for the journal (a restart has none).
+fn undo_hint(action: Lifecycle, fqdn: &str) -> Option<String> {
+    let verb = match action {
+        Lifecycle::Stop => "start",
+        Lifecycle::Start => "stop",
+        _ => return None,
+    };
+    Some(format!("matelot app {verb} {fqdn}"))
 }
 
 fn report(ctx: &Ctx, app: &App, action: &str, changed: bool, line: &str) -> Result<()> {
@@ -346,14 +372,31 @@ fn backup(ctx: &Ctx, s: &Session, args: BackupArgs) -> Result<()> {
         );
         return check_report(ctx, &app, "backup", &plan);
     }
+    let rec = Recorded::begin(
+        ctx,
+        "app.backup",
+        &app.fqdn,
+        serde_json::json!({
+            "backup": app.fqdn, "app_id": app.id,
+            "label": keep.label, "keep_days": args.keep_days,
+        }),
+    )?;
     let progress = ctx.out.progress(&format!("backup {}", app.fqdn));
-    let verified = s.block_on(ops::backup_app(
+    let result = s.block_on(ops::backup_app(
         &s.client,
         &app.id,
         &keep,
         progress.as_ref(),
         timeout,
-    ))?;
+    ));
+    if let Ok(v) = &result {
+        rec.restore_point(&RestorePoint {
+            kind: "cloudron.app_backup".into(),
+            id: v.backup.id.clone(),
+            details: serde_json::json!({ "app_id": app.id, "task_id": v.task_id.to_string() }),
+        });
+    }
+    let verified = rec.conclude(result.map_err(Error::from))?;
     if ctx.out.json {
         ctx.out.json(&serde_json::json!({
             "app": AppView::of(&app),
@@ -455,6 +498,20 @@ mod tests {
             lines.iter().any(|l| l.contains("automatic backups OFF")),
             "{lines:?}"
         );
+    }
+
+    #[test]
+    fn stop_and_start_undo_each_other() {
+        let f = "chat.example.org";
+        assert_eq!(
+            undo_hint(Lifecycle::Stop, f).as_deref(),
+            Some("matelot app start chat.example.org")
+        );
+        assert_eq!(
+            undo_hint(Lifecycle::Start, f).as_deref(),
+            Some("matelot app stop chat.example.org")
+        );
+        assert_eq!(undo_hint(Lifecycle::Restart, f), None);
     }
 
     #[test]

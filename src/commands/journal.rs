@@ -42,7 +42,11 @@ fn list(ctx: &Ctx, args: ListArgs) -> Result<()> {
         limit: args.limit,
     };
     let ops = match existing_journal(ctx)? {
-        Some(j) => j.list(&filter)?,
+        Some(j) => j
+            .list(&filter)?
+            .iter()
+            .map(Operation::for_display)
+            .collect(),
         None => Vec::new(),
     };
     if ctx.out.json {
@@ -92,7 +96,7 @@ fn show(ctx: &Ctx, op: &str) -> Result<()> {
         id,
     };
     let journal = existing_journal(ctx)?.ok_or_else(not_found)?;
-    let operation = journal.get(id)?.ok_or_else(not_found)?;
+    let operation = journal.get(id)?.ok_or_else(not_found)?.for_display();
     let events = journal.events(id)?;
     if ctx.out.json {
         return Ok(ctx.out.json(&Shown {

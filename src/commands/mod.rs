@@ -11,6 +11,9 @@ use crate::cli::{Cli, Command};
 use crate::error::Result;
 
 pub mod app;
+pub mod app_facts;
+pub mod app_guarded;
+pub mod app_protect;
 pub mod backup;
 pub mod backup_compute;
 pub mod config;
@@ -18,7 +21,12 @@ pub mod host;
 pub mod journal;
 pub mod lab;
 pub mod lock;
+pub mod recorded;
+pub mod undo;
 pub mod user;
+pub mod user_remove;
+pub mod user_remove_cloudron;
+pub mod user_remove_undo;
 
 /// Dispatch a parsed command.
 pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
@@ -30,6 +38,7 @@ pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Lab(cmd) => lab::run(ctx, cmd),
         Command::Journal(cmd) => journal::run(ctx, cmd),
         Command::Lock(cmd) => lock::run(ctx, cmd),
+        Command::Undo(args) => undo::run(ctx, args),
         Command::User(cmd) => user::run(ctx, cmd),
         Command::Completions { shell } => completions(shell),
         Command::Man => man(),

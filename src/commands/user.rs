@@ -29,6 +29,7 @@ pub fn run(ctx: &Ctx, cmd: UserCmd) -> Result<()> {
         UserCmd::Lock(a) => set_state(ctx, a, PersonState::Locked),
         UserCmd::Unlock(a) => set_state(ctx, a, PersonState::Active),
         UserCmd::Sync(a) => sync(ctx, a),
+        UserCmd::Remove(a) => super::user_remove::run(ctx, a),
     }
 }
 

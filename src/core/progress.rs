@@ -10,6 +10,14 @@ pub trait Progress: Send + Sync {
     fn set_position(&self, pos: u64);
     /// What is happening now.
     fn set_message(&self, msg: &str);
+    /// Position and message changed together (a task poll): implementations that print a
+    /// line per change print ONE line for both. `msg: None` keeps the current message.
+    fn update(&self, pos: u64, msg: Option<&str>) {
+        self.set_position(pos);
+        if let Some(m) = msg {
+            self.set_message(m);
+        }
+    }
     /// The work ended; `msg` says how.
     fn finish(&self, msg: &str);
 }

@@ -191,6 +191,18 @@ pub struct Operation {
     pub undo_hint: Option<String>,
 }
 
+impl Operation {
+    /// The operation as it may be shown: password hashes kept for undo are hidden.
+    pub fn for_display(&self) -> Operation {
+        let mut op = self.clone();
+        op.planned = super::redact::redact_for_display(&op.planned);
+        if let Some(rp) = op.restore_point.as_mut() {
+            rp.details = super::redact::redact_for_display(&rp.details);
+        }
+        op
+    }
+}
+
 /// A line of an operation's history: status changes and notes, in order.
 #[derive(Debug, Clone, Serialize)]
 pub struct Event {

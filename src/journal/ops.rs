@@ -116,6 +116,44 @@ impl Journal {
         })
     }
 
+    /// Settle an `interrupted` operation once the real state has been checked: `done` (the
+    /// change did happen) or `failed` (it did not), with the reason. Only interrupted rows can
+    /// be settled this way; the history keeps the `interrupted` event before it.
+    pub fn settle_interrupted(
+        &self,
+        id: OpId,
+        to: Status,
+        message: &str,
+    ) -> Result<(), JournalError> {
+        if !matches!(to, Status::Done | Status::Failed) {
+            return Err(JournalError::Invalid(format!(
+                "an interrupted operation settles as done or failed, not {to}"
+            )));
+        }
+        let now = format_time(&Utc::now());
+        let message = redact_text(message);
+        self.write("settling an interrupted operation", |tx| {
+            let from = self.stored_status(tx, id)?;
+            if from != Status::Interrupted {
+                return Err(JournalError::Invalid(format!(
+                    "operation {id} is {from}, not interrupted; only interrupted rows are settled"
+                )));
+            }
+            tx.execute(
+                "UPDATE operations SET status = ?2, finished_at = ?3, message = ?4 WHERE id = ?1",
+                params![id.0, to.as_str(), now, message],
+            )
+            .map_err(|e| self.sql("settling an interrupted operation", e))?;
+            self.event(
+                tx,
+                id,
+                &now,
+                Some(to),
+                &format!("interrupted -> {to}: {message}"),
+            )
+        })
+    }
+
     /// Record the restore point taken before the destructive step (details are redacted).
     pub fn set_restore_point(&self, id: OpId, rp: &RestorePoint) -> Result<(), JournalError> {
         let now = format_time(&Utc::now());

@@ -67,6 +67,42 @@ pub fn redact_json(value: &Value) -> Value {
     }
 }
 
+/// Keys whose values hold a shadow(5) line: the journal keeps them whole (undoing a removal
+/// needs the password hash), but nothing that shows an operation may print the hash.
+const SHADOW_KEYS: [&str; 1] = ["shadow_line"];
+
+/// Prepare stored details for display: the password hash field of every shadow line is
+/// replaced by `<redacted>` (a leading `!` of a locked account is kept); everything else is left
+/// as stored (it was already redacted on the way in).
+pub fn redact_for_display(value: &Value) -> Value {
+    match value {
+        Value::Array(items) => Value::Array(items.iter().map(redact_for_display).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        Value::String(line) if SHADOW_KEYS.contains(&k.as_str()) => {
+                            Value::String(hide_shadow_hash(line))
+                        }
+                        other => redact_for_display(other),
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn hide_shadow_hash(line: &str) -> String {
+    let mut fields: Vec<String> = line.split(':').map(str::to_string).collect();
+    if let Some(hash) = fields.get_mut(1) {
+        let locked = if hash.starts_with('!') { "!" } else { "" };
+        *hash = format!("{locked}{REDACTED}");
+    }
+    fields.join(":")
+}
+
 fn is_secret_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     SECRET_SUFFIXES.iter().any(|s| lower.ends_with(s))
@@ -354,5 +390,28 @@ mod tests {
                 "count": 3
             })
         );
+    }
+}
+
+#[cfg(test)]
+mod display_tests {
+    use super::*;
+
+    #[test]
+    fn shadow_hashes_are_hidden_for_display_only() {
+        let stored = serde_json::json!({
+            "username": "alice",
+            "shadow_line": "alice:$y$j9T$abc$def:19000:0:99999:7:::",
+            "nested": [{"shadow_line": "bob:!$6$salt$hash:19000:0:99999:7:::"}]
+        });
+        let shown = redact_for_display(&stored).to_string();
+        assert!(!shown.contains("$y$j9T"), "{shown}");
+        assert!(!shown.contains("$6$salt"), "{shown}");
+        assert!(
+            shown.contains("alice:<redacted>:19000:0:99999:7:::"),
+            "{shown}"
+        );
+        assert!(shown.contains("bob:!<redacted>:19000"), "{shown}");
+        assert!(shown.contains("\"username\":\"alice\""), "{shown}");
     }
 }

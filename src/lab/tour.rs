@@ -92,9 +92,70 @@ pub const STEPS: &[Step] = &[
         &["backup", "list", "--app", "matomo"],
     ),
     lab(
-        "Read the journal: every change matelot makes is recorded there, with how to undo it.",
+        "Onboard people from a roster (a CSV or TOML file; {dir}/people.csv is a demo). First \
+         the plan: accounts on calcul and on the Cloudron, groups created as needed.",
+        &["user", "sync", "{dir}/people.csv", "--check"],
+    ),
+    lab(
+        "Apply it: one batched script on calcul (useradd, keys, groups), Cloudron calls \
+         alongside, one journal row per system. Run it again and nothing changes.",
+        &["user", "sync", "{dir}/people.csv"],
+    ),
+    lab("Everyone's accounts, on both systems.", &["user", "list"]),
+    lab(
+        "Lock bob out: password locked and SSH refused on calcul, deactivated on the Cloudron. \
+         A moderate change: y/N on a terminal, --yes in a script.",
+        &["user", "lock", "bob", "--yes"],
+    ),
+    lab(
+        "Create calcul's restic repository. `lab up` leaves it to you, as a new server would: \
+         `backup run` never creates a repository behind your back, it says how to.",
+        &["backup", "init", "--compute"],
+    ),
+    lab(
+        "The nightly backup, as cron runs it: the Cloudron and every compute host at once, \
+         each verified, one result, one journal row. Exit 4 if only some targets fail.",
+        &["backup", "run"],
+    ),
+    lab(
+        "See the snapshot restic took of calcul's /home.",
+        &["backup", "list", "--compute"],
+    ),
+    lab(
+        "The Matomo rule. First, what uninstalling Matomo would do: the impact (version, last \
+         backup, who has access) and the plan, restore point first. --check changes nothing.",
+        &["app", "uninstall", "analytics.example.org", "--check"],
+    ),
+    Step {
+        say: "Without a terminal to type the name on and without --confirm, matelot refuses \
+              (exit 3) and touches nothing. On a terminal it would ask you to type the FQDN.",
+        args: &["app", "uninstall", "analytics.example.org"],
+        on_lab: true,
+        expect_exit: 3,
+    },
+    lab(
+        "Now for real, as a script would: --confirm with the exact FQDN. matelot takes a fresh \
+         backup, checks it is listed, labels and preserves it, journals it, and only then \
+         uninstalls.",
+        &[
+            "app",
+            "uninstall",
+            "analytics.example.org",
+            "--confirm",
+            "analytics.example.org",
+        ],
+    ),
+    lab(
+        "Read the journal: every change matelot makes is recorded there, with its restore point \
+         and how to undo it.",
         &["journal", "list"],
     ),
+    lab(
+        "Undo the uninstall: Matomo is installed again at the same address from the preserved \
+         backup, with its data. (The tour fills in the operation's number from the journal.)",
+        &["undo", "{last:app.uninstall}", "--yes"],
+    ),
+    lab("Matomo is back.", &["app", "show", "analytics.example.org"]),
 ];
 
 /// The last step, unless the lab is kept.
@@ -128,6 +189,29 @@ pub fn argv(step: &Step, dir: &Path) -> Vec<String> {
     }
     v.extend(step.args.iter().map(|a| fill(a, dir)));
     v
+}
+
+/// Replace `{last:KIND}` with the id of the newest operation of that kind in the lab's journal
+/// (left as it is when there is none, so the step fails visibly).
+fn resolve_last_ops(argv: Vec<String>, dir: &Path) -> Vec<String> {
+    argv.into_iter()
+        .map(|a| {
+            let Some(kind) = a.strip_prefix("{last:").and_then(|k| k.strip_suffix('}')) else {
+                return a;
+            };
+            let journal = dir.join("state").join("journal.sqlite");
+            let filter = crate::journal::Filter {
+                kind: Some(kind.to_string()),
+                limit: Some(1),
+                ..Default::default()
+            };
+            crate::journal::Journal::open(&journal)
+                .ok()
+                .and_then(|j| j.list(&filter).ok())
+                .and_then(|ops| ops.first().map(|op| op.id.to_string()))
+                .unwrap_or(a)
+        })
+        .collect()
 }
 
 /// The command line a newcomer types (shell-quoted).
@@ -323,7 +407,7 @@ fn walk_steps(
             out,
             &format!("Step {}/{total}. {}", i + 1, fill(step.say, &opts.dir)),
         )?;
-        let argv = argv(step, &opts.dir);
+        let argv = resolve_last_ops(argv(step, &opts.dir), &opts.dir);
         say(out, &format!("  $ {}", command_line(&argv)))?;
         let r = run(&opts.exe, &argv, step.expect_exit, &mut |l| {
             out(&format!("    {l}"))

@@ -306,8 +306,23 @@ fn write_client_files(dir: &Path, ready: &Ready, started: &[LabHost]) -> Result<
         .collect();
     let config = dir.join(CONFIG_FILE);
     std::fs::write(&config, config_toml(&ready.url, &hosts))
-        .map_err(io("writing matelot.toml", &config))
+        .map_err(io("writing matelot.toml", &config))?;
+    let roster = dir.join(DEMO_ROSTER_FILE);
+    std::fs::write(&roster, DEMO_ROSTER).map_err(io("writing the demo roster", &roster))
 }
+
+/// A small roster to rehearse `user sync` with (`jules` already has a Cloudron account in the
+/// demo estate; `alice` and `bob` are new everywhere).
+pub const DEMO_ROSTER_FILE: &str = "people.csv";
+
+/// The demo roster's text (public keys only).
+pub const DEMO_ROSTER: &str = "\
+# A demo roster for the lab. Try: matelot --config lab/matelot.toml user sync lab/people.csv --check
+username,email,name,groups,keys
+alice,alice@example.org,Alice Martin,physics chemistry,ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHUsVapbe1+tx3o7mltg2+L11qU3NuYanzgHeeEkMLsQ alice@laptop
+bob,bob@example.org,Bob Dupont,physics,ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBZfrAR6M46UoYRFo99hrYGNd3v0XX6RW8hMaRosxi0K bob@laptop
+jules,jules@example.org,Jules Bernard,chemistry,
+";
 
 /// What `lab down` did.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

@@ -145,45 +145,10 @@ fn stop_without_a_terminal_needs_yes() {
     assert_eq!(lab.app("chat.example.org")["runState"], "running");
 }
 
-/// Run the binary under a pseudo-terminal (util-linux `script`), typing `input`.
-fn on_a_terminal(t: Test, args: &str, input: &str) -> (Option<i32>, String) {
-    use std::io::Write;
-    let t = t.env("TERM", "xterm");
-    let bin = t.command();
-    let mut cmd = std::process::Command::new("script");
-    cmd.args([
-        "-qec",
-        &format!("{} {args}", crate::support::BIN),
-        "/dev/null",
-    ])
-    .env_clear()
-    .current_dir(t.path())
-    .stdin(std::process::Stdio::piped())
-    .stdout(std::process::Stdio::piped())
-    .stderr(std::process::Stdio::piped());
-    for (k, v) in bin.get_envs() {
-        if let Some(v) = v {
-            cmd.env(k, v);
-        }
-    }
-    let mut child = cmd.spawn().expect("script (util-linux) runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("type");
-    let out = child.wait_with_output().expect("wait");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
-}
-
 #[test]
 fn stop_asks_on_a_terminal_and_no_changes_nothing() {
     let lab = Lab::start();
-    let (code, screen) = on_a_terminal(lab.test(), "app stop git", "n");
+    let (code, screen) = crate::support::on_a_terminal(lab.test(), "app stop git", "n");
     assert_eq!(code, Some(3), "{screen}");
     assert!(
         screen.contains("Stop git.example.org (Gitea)? Its users lose access"),
@@ -192,7 +157,7 @@ fn stop_asks_on_a_terminal_and_no_changes_nothing() {
     assert!(screen.contains("declined; nothing was changed"), "{screen}");
     assert_eq!(lab.writes(), vec![]);
 
-    let (code, screen) = on_a_terminal(lab.test(), "app stop git", "y");
+    let (code, screen) = crate::support::on_a_terminal(lab.test(), "app stop git", "y");
     assert_eq!(code, Some(0), "{screen}");
     assert!(
         screen.contains("git.example.org (Gitea): Stopped"),

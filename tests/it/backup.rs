@@ -1,8 +1,21 @@
 //! `matelot backup list|run` against a real Cloudron emulator over HTTPS: platform backups
 //! taken, waited for and verified; per-app listings; failures reported with their cause.
+//! `wired` adds a real compute host (the shared sshd sandbox, real restic): both targets in one
+//! run, partial failures, the run lock, `--ping`, the journal.
 
 use crate::lab_client::Lab;
-use crate::support::Test;
+use crate::support::{Run, Test};
+
+mod wired;
+
+/// The cells of the table row whose first cell is `target`.
+pub fn row<'a>(run: &'a Run, target: &str) -> Vec<&'a str> {
+    run.stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|cells| cells.first() == Some(&target))
+        .unwrap_or_else(|| panic!("no {target} row in:\n{}", run.stdout))
+}
 
 #[test]
 fn list_shows_platform_backups_by_default_and_an_apps_with_app() {
@@ -61,9 +74,10 @@ fn run_takes_waits_and_verifies_a_platform_backup() {
         .args(["backup", "run", "--cloudron"])
         .run()
         .success()
-        .stderr_has("verified (listed by the Cloudron)");
-    let id = run.stdout.trim().to_string();
-    assert!(!id.is_empty());
+        .stdout_has("platform backup, listed by the Cloudron");
+    let cells = row(&run, "cloudron");
+    assert_eq!(cells[1], "ok", "{}", run.stdout);
+    let id = cells[2].to_string();
     assert_eq!(lab.seen("POST", "/api/v1/backups/create").len(), 1);
     assert!(
         lab.seen("GET", "/api/v1/backups").len() >= before + 2,
@@ -88,9 +102,11 @@ fn run_takes_waits_and_verifies_a_platform_backup() {
         .run()
         .success()
         .json();
-    assert!(json["taskId"].is_string());
-    assert_eq!(json["backup"]["type"], "box");
-    assert_eq!(json["backup"]["state"], "normal");
+    assert_eq!(json["status"], "ok");
+    assert!(json["compute"].is_null(), "no compute host configured");
+    assert!(json["cloudron"]["task_id"].is_string());
+    assert_eq!(json["cloudron"]["backup"]["type"], "box");
+    assert_eq!(json["cloudron"]["backup"]["state"], "normal");
 }
 
 #[test]
@@ -100,8 +116,8 @@ fn run_in_check_mode_sends_nothing() {
         .args(["--check", "backup", "run", "--cloudron"])
         .run()
         .success()
-        .stdout_has("would back up the Cloudron at")
-        .stdout_has("POST /api/v1/backups/create");
+        .stdout_has("would_back_up")
+        .stdout_has("would POST /api/v1/backups/create at");
     assert_eq!(lab.writes(), vec![]);
 }
 
@@ -131,7 +147,7 @@ fn a_failing_platform_backup_exits_1_with_the_reason() {
 
 #[test]
 fn every_backup_command_has_examples() {
-    for cmd in ["list", "run"] {
+    for cmd in ["list", "run", "verify", "prune", "init"] {
         Test::new()
             .args(["backup", cmd, "--help"])
             .run()

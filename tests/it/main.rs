@@ -9,6 +9,7 @@ mod cli;
 mod common_sandbox;
 mod config;
 mod conformance;
+mod guard;
 mod host;
 mod journal;
 mod lab_client;

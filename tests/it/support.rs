@@ -227,3 +227,34 @@ impl Run {
             .unwrap_or_else(|e| panic!("stdout is not one JSON document: {e}\n{}", self.dump()))
     }
 }
+
+/// Run the binary under a pseudo-terminal (util-linux `script`), typing `input`.
+pub fn on_a_terminal(t: Test, args: &str, input: &str) -> (Option<i32>, String) {
+    use std::io::Write;
+    let t = t.env("TERM", "xterm");
+    let bin = t.command();
+    let mut cmd = std::process::Command::new("script");
+    cmd.args(["-qec", &format!("{} {args}", BIN), "/dev/null"])
+        .env_clear()
+        .current_dir(t.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in bin.get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    let mut child = cmd.spawn().expect("script (util-linux) runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("type");
+    let out = child.wait_with_output().expect("wait");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}

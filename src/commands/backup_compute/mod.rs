@@ -5,13 +5,14 @@
 //! renders it (table or one JSON document) and maps failures to exit codes.
 //!
 //! Hosts are worked on concurrently (at most [`MAX_HOSTS_AT_ONCE`]); one host failing does not
-//! stop the others, and the exit code says so (4 partly done, 1 nothing done). A production
-//! repository is never created here: a missing one is an error that says how to init it.
+//! stop the others, and the exit code says so (4 partly done, 1 nothing done). A repository is
+//! created only by `backup init` (explicitly): elsewhere a missing one is an error that says how.
 //! Backups are mild (no prompt); prune is moderate (y/N on a terminal, `--yes` in scripts).
 //!
-//! `run.rs`, `list.rs`, `verify.rs` and `prune.rs` hold one verb each; this file holds what they share:
+//! `init.rs`, `run.rs`, `list.rs`, `verify.rs` and `prune.rs` hold one verb each; this file holds what they share:
 //! host selection, connection, the exit-code policy.
 
+mod init;
 mod list;
 mod prune;
 mod run;
@@ -21,10 +22,11 @@ use crate::compute::{ConnectOptions, Session, known_hosts_file};
 use crate::config::{ComputeBackup, ComputeHost, Config};
 use crate::error::{Error, Result};
 
+pub use init::{HostInit, InitReport, collect_init, init_hosts, render_init};
 pub use list::{HostSnapshots, collect_list, list, list_hosts};
-pub use prune::{HostPrune, prune, prune_hosts};
+pub use prune::{HostPrune, confirm_prune, prune, prune_hosts};
 pub use run::{HostBackup, RunReport, backup_hosts, collect_run, run};
-pub use verify::{HostVerify, verify, verify_hosts};
+pub use verify::{HostVerify, collect_verify, verify, verify_failures, verify_hosts, verify_row};
 
 /// Hosts backed up (or listed, pruned) at the same time.
 pub const MAX_HOSTS_AT_ONCE: usize = 4;
@@ -33,9 +35,9 @@ pub const MAX_HOSTS_AT_ONCE: usize = 4;
 pub const NIGHTLY_TAGS: [&str; 2] = ["matelot", "nightly"];
 
 /// A host that failed: its name, the typed error (taken once), the message.
-type Failure = (String, Option<Error>, String);
+pub type Failure = (String, Option<Error>, String);
 
-pub(super) fn backup_config(cfg: &Config) -> Result<&ComputeBackup> {
+pub fn backup_config(cfg: &Config) -> Result<&ComputeBackup> {
     cfg.backup.compute.as_ref().ok_or_else(|| {
         Error::Config(vec![
             "no [backup.compute] table: add repository, password_file (and paths, keep) to back up the compute hosts"

@@ -83,30 +83,39 @@ async fn prune_one(
     r
 }
 
-/// `matelot backup prune --compute [--yes]`: moderate, so y/N on a terminal or `--yes`;
-/// `--check` shows what would be forgotten without asking.
-pub fn prune(ctx: &Ctx, host: Option<&str>, yes: bool) -> Result<()> {
-    if !ctx.global.check {
-        let consent = Consent {
-            yes,
-            confirm: None,
-            can_prompt: ctx.out.can_prompt(),
-        };
-        match guard::decide(Tier::Moderate, "compute backups", false, &consent) {
-            Decision::Proceed => {}
-            Decision::Refuse(why) => return Err(Error::refused(why)),
-            Decision::AskYesNo | Decision::AskExactName(_) => {
-                let ok = dialoguer::Confirm::new()
-                    .with_prompt("Forget nightly compute snapshots beyond [backup.compute] keep and prune the repository?")
-                    .default(false)
-                    .interact()
-                    .map_err(|e| Error::failed(format!("reading the answer: {e}")))?;
-                if !ok {
-                    return Err(Error::refused("declined: nothing was pruned"));
-                }
+/// Consent for a prune (moderate): `--yes`, or y/N on a terminal; no terminal and no `--yes`
+/// is refused (exit 3). `--check` needs none (it is a dry run).
+pub fn confirm_prune(ctx: &Ctx, yes: bool) -> Result<()> {
+    if ctx.global.check {
+        return Ok(());
+    }
+    let consent = Consent {
+        yes,
+        confirm: None,
+        can_prompt: ctx.out.can_prompt(),
+    };
+    match guard::decide(Tier::Moderate, "compute backups", false, &consent) {
+        Decision::Proceed => Ok(()),
+        Decision::Refuse(why) => Err(Error::refused(why)),
+        Decision::AskYesNo | Decision::AskExactName(_) => {
+            let ok = dialoguer::Confirm::new()
+                .with_prompt("Forget nightly compute snapshots beyond [backup.compute] keep and prune the repository?")
+                .default(false)
+                .interact_on(&console::Term::stderr())
+                .map_err(|e| Error::failed(format!("reading the answer: {e}")))?;
+            if ok {
+                Ok(())
+            } else {
+                Err(Error::refused("declined: nothing was pruned"))
             }
         }
     }
+}
+
+/// `matelot backup prune --compute [--yes]`: moderate, so y/N on a terminal or `--yes`;
+/// `--check` shows what would be forgotten without asking.
+pub fn prune(ctx: &Ctx, host: Option<&str>, yes: bool) -> Result<()> {
+    confirm_prune(ctx, yes)?;
     let mut hosts = runtime()?.block_on(prune_hosts(ctx, host))?;
     if ctx.out.json {
         ctx.out.json(&serde_json::json!({ "compute": hosts }))?;

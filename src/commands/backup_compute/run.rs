@@ -7,8 +7,8 @@ use futures::StreamExt;
 use serde::Serialize;
 
 use super::{
-    MAX_HOSTS_AT_ONCE, NIGHTLY_TAGS, backup_config, connect, human_bytes, outcome, runtime,
-    select_hosts,
+    Failure, MAX_HOSTS_AT_ONCE, NIGHTLY_TAGS, backup_config, connect, human_bytes, outcome,
+    runtime, select_hosts,
 };
 use crate::Ctx;
 use crate::compute::restic::{Repo, Restic, ResticError};
@@ -108,9 +108,16 @@ async fn backup_one(
                 r.short_id = snapshot_id.clone();
             }
             r.transient = transient(&e);
-            r.error = Some(e.to_string());
             progress.finish(r.status);
-            r.failure = Some(e.into());
+            let err: Error = match &e {
+                ResticError::RepoMissing { .. } => Error::Failed(format!(
+                    "{e}; or, from here: matelot backup init --compute --host {}",
+                    host.name
+                )),
+                _ => e.into(),
+            };
+            r.error = Some(err.to_string());
+            r.failure = Some(err);
         }
     }
     let _ = session.close().await;
@@ -161,6 +168,23 @@ pub async fn backup_hosts(ctx: &Ctx, host: Option<&str>) -> Result<RunReport> {
     Ok(RunReport { repository, hosts })
 }
 
+impl RunReport {
+    /// The hosts that failed (each typed error taken once), for the exit-code policy.
+    pub fn take_failures(&mut self) -> Vec<Failure> {
+        self.hosts
+            .iter_mut()
+            .filter(|h| h.error.is_some())
+            .map(|h| {
+                (
+                    h.host.clone(),
+                    h.failure.take(),
+                    h.error.clone().unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+}
+
 /// [`backup_hosts`] on a runtime of its own (for a synchronous caller).
 pub fn collect_run(ctx: &Ctx, host: Option<&str>) -> Result<RunReport> {
     runtime()?.block_on(backup_hosts(ctx, host))
@@ -195,17 +219,6 @@ pub fn run(ctx: &Ctx, host: Option<&str>) -> Result<()> {
             &rows,
         )?;
     }
-    let failures: Vec<(String, Option<Error>, String)> = report
-        .hosts
-        .iter_mut()
-        .filter(|h| h.error.is_some())
-        .map(|h| {
-            (
-                h.host.clone(),
-                h.failure.take(),
-                h.error.clone().unwrap_or_default(),
-            )
-        })
-        .collect();
+    let failures = report.take_failures();
     outcome("backup", report.hosts.len(), failures)
 }

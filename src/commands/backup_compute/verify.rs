@@ -7,7 +7,8 @@ use futures::StreamExt;
 use serde::Serialize;
 
 use super::{
-    MAX_HOSTS_AT_ONCE, NIGHTLY_TAGS, backup_config, connect, outcome, runtime, select_hosts,
+    Failure, MAX_HOSTS_AT_ONCE, NIGHTLY_TAGS, backup_config, connect, outcome, runtime,
+    select_hosts,
 };
 use crate::Ctx;
 use crate::compute::restic::{Expect, Repo, Restic, ResticError, SnapshotFilter};
@@ -111,36 +112,36 @@ async fn verify_one(
     r
 }
 
-/// `matelot backup verify --compute [--read-data-subset S]`.
-pub fn verify(ctx: &Ctx, host: Option<&str>, read_data_subset: Option<&str>) -> Result<()> {
-    let mut hosts = runtime()?.block_on(verify_hosts(ctx, host, read_data_subset))?;
-    if ctx.out.json {
-        ctx.out.json(&serde_json::json!({ "compute": hosts }))?;
-    } else {
-        let rows: Vec<Vec<String>> = hosts
-            .iter()
-            .map(|h| {
-                vec![
-                    h.host.clone(),
-                    h.snapshot_id
-                        .as_deref()
-                        .map_or("-".into(), |s| s.chars().take(8).collect()),
-                    h.age_secs.map_or("-".into(), |a| {
-                        humantime::format_duration(std::time::Duration::from_secs(
-                            u64::try_from(a.max(0)).unwrap_or(0),
-                        ))
-                        .to_string()
-                    }),
-                    h.data_checked.clone().unwrap_or_else(|| "-".into()),
-                    h.error.clone().unwrap_or_else(|| "ok".into()),
-                ]
-            })
-            .collect();
-        ctx.out
-            .table(&["HOST", "SNAPSHOT", "AGE", "DATA READ", "RESULT"], &rows)?;
-    }
-    let total = hosts.len();
-    let failures = hosts
+/// [`verify_hosts`] on a runtime of its own.
+pub fn collect_verify(
+    ctx: &Ctx,
+    host: Option<&str>,
+    read_data_subset: Option<&str>,
+) -> Result<Vec<HostVerify>> {
+    runtime()?.block_on(verify_hosts(ctx, host, read_data_subset))
+}
+
+/// A table row: host, snapshot (short), age, data read, result.
+pub fn verify_row(h: &HostVerify) -> Vec<String> {
+    vec![
+        h.host.clone(),
+        h.snapshot_id
+            .as_deref()
+            .map_or("-".into(), |s| s.chars().take(8).collect()),
+        h.age_secs.map_or("-".into(), |a| {
+            humantime::format_duration(std::time::Duration::from_secs(
+                u64::try_from(a.max(0)).unwrap_or(0),
+            ))
+            .to_string()
+        }),
+        h.data_checked.clone().unwrap_or_else(|| "-".into()),
+        h.error.clone().unwrap_or_else(|| "ok".into()),
+    ]
+}
+
+/// The hosts that failed verification (each typed error taken once).
+pub fn verify_failures(hosts: &mut [HostVerify]) -> Vec<Failure> {
+    hosts
         .iter_mut()
         .filter(|h| h.error.is_some())
         .map(|h| {
@@ -150,6 +151,20 @@ pub fn verify(ctx: &Ctx, host: Option<&str>, read_data_subset: Option<&str>) -> 
                 h.error.clone().unwrap_or_default(),
             )
         })
-        .collect();
+        .collect()
+}
+
+/// `matelot backup verify --compute [--read-data-subset S]`.
+pub fn verify(ctx: &Ctx, host: Option<&str>, read_data_subset: Option<&str>) -> Result<()> {
+    let mut hosts = collect_verify(ctx, host, read_data_subset)?;
+    if ctx.out.json {
+        ctx.out.json(&serde_json::json!({ "compute": hosts }))?;
+    } else {
+        let rows: Vec<Vec<String>> = hosts.iter().map(verify_row).collect();
+        ctx.out
+            .table(&["HOST", "SNAPSHOT", "AGE", "DATA READ", "RESULT"], &rows)?;
+    }
+    let total = hosts.len();
+    let failures = verify_failures(&mut hosts);
     outcome("verifying backups", total, failures)
 }

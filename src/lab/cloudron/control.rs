@@ -23,7 +23,7 @@ pub async fn add_fault(State(s): St, body: Body) -> ApiResult {
     let effect_s = body.req_str("effect")?;
     let effect = Effect::parse(effect_s).ok_or_else(|| {
         ApiError::bad(format!(
-            "effect must be http_500, http_503, task_error, task_stall, delay_ms:N or \
+            "effect must be http_500, http_503, task_error, task_stall, backup_unlisted, delay_ms:N or \
              drop_connection, got {effect_s:?}"
         ))
     })?;

@@ -103,7 +103,9 @@ pub fn finish(e: &mut Estate, job: &Job) -> Result<(), String> {
                     json!({"appId": id, "app": {"fqdn": fqdn}, "backupId": b.id, "errorMessage": ""}),
                     now.clone(),
                 ));
-                e.backups.push(b);
+                if job.fault != Some(super::faults::TaskFault::Unlisted) {
+                    e.backups.push(b);
+                }
             } else if matches!(op, Op::Update { .. }) {
                 e.events.push(new_event(
                     "app.update.finish",

@@ -17,6 +17,9 @@ pub enum Effect {
     TaskError,
     /// Run the handler; the task it starts hangs at some percent until stopped.
     TaskStall,
+    /// Run the handler; a backup task it starts succeeds and names its backup, but the backup
+    /// never reaches the backup list (as when the upload's metadata write is lost).
+    BackupUnlisted,
     /// Wait this many milliseconds, then run the handler.
     DelayMs(u64),
     /// Close the TCP connection without answering.
@@ -30,6 +33,7 @@ impl Effect {
             "http_503" => Effect::Http503,
             "task_error" => Effect::TaskError,
             "task_stall" => Effect::TaskStall,
+            "backup_unlisted" => Effect::BackupUnlisted,
             "drop_connection" => Effect::DropConnection,
             other => Effect::DelayMs(other.strip_prefix("delay_ms:")?.trim().parse().ok()?),
         })
@@ -41,6 +45,7 @@ impl Effect {
             Effect::Http503 => "http_503".into(),
             Effect::TaskError => "task_error".into(),
             Effect::TaskStall => "task_stall".into(),
+            Effect::BackupUnlisted => "backup_unlisted".into(),
             Effect::DelayMs(n) => format!("delay_ms:{n}"),
             Effect::DropConnection => "drop_connection".into(),
         }
@@ -52,6 +57,8 @@ impl Effect {
 pub enum TaskFault {
     Error,
     Stall,
+    /// The backup the task creates is not added to the list.
+    Unlisted,
 }
 
 /// One rule, as shown by `GET /__lab/faults`.

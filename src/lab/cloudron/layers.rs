@@ -96,6 +96,10 @@ pub async fn lab_layer(
             req.extensions_mut().insert(TaskFault::Stall);
             next.run(req).await
         }
+        Some(Effect::BackupUnlisted) => {
+            req.extensions_mut().insert(TaskFault::Unlisted);
+            next.run(req).await
+        }
         None => next.run(req).await,
     };
     let status = Some(response.status().as_u16());

@@ -1,0 +1,29 @@
+//! Clap types for `matelot undo OP`; the handler is `commands/undo.rs`. No logic here.
+
+use clap::Args;
+
+pub const UNDO_EXAMPLES: &str = "Examples:
+  matelot journal list                   find the operation (its UNDO column)
+  matelot undo 12                        shows what it would do, asks
+  matelot undo 12 --yes                  undo an uninstall from a script (re-creates, overwrites nothing)
+  matelot undo 13 --confirm analytics.example.org   undo a restore (overwrites: severe)
+  matelot --check undo 12
+
+An uninstall is undone by installing the app again at the same place from the preserved backup;
+a restore by restoring the backup taken just before it (after a new backup of the data there now).
+Only a `done` operation that was not undone already can be undone. Exit codes: 0 done, 1 failed,
+2 no such operation, 3 refused or declined (nothing changed), 75 another run holds the lock.";
+
+/// `undo`.
+#[derive(Debug, Clone, Args)]
+pub struct UndoArgs {
+    /// The operation (`12` or `#12`), from `matelot journal list`
+    #[arg(value_name = "OP")]
+    pub op: String,
+    /// Go ahead without asking, when the undo overwrites nothing
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// The exact name (FQDN, username) when the undo overwrites something
+    #[arg(long, value_name = "NAME")]
+    pub confirm: Option<String>,
+}
