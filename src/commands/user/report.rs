@@ -150,13 +150,14 @@ pub fn failure_lines(results: &[ChangeResult]) -> Vec<String> {
         .collect()
 }
 
-/// The summary as table rows (SYSTEM, CREATED, CHANGED, UNCHANGED, FAILED, GROUPS).
+/// The summary as table rows. The header says FAILURES, not FAILED: `FAILED` starts the line
+/// of a change that failed, and scripts (the lab tour) look for it.
 pub const SUMMARY_HEADERS: [&str; 6] = [
     "SYSTEM",
     "CREATED",
     "CHANGED",
     "UNCHANGED",
-    "FAILED",
+    "FAILURES",
     "NEW GROUPS",
 ];
 
