@@ -31,9 +31,13 @@ confirmation, and a journal entry that says how to undo it.";
 
 const EXAMPLES: &str = "\
 Examples:
+  matelot lab tour                     a guided walk through the whole job on a local lab
   matelot config check                 validate the configuration
-  matelot config show --json           effective settings and where each came from
-  matelot journal list --since 7d      what was changed in the last week
+  matelot app list                     the Cloudron's apps, their state and health
+  matelot user sync people.csv --check what onboarding this roster would change
+  matelot -q backup run --ping URL     the nightly backup, as cron runs it
+  matelot app uninstall analytics.example.org    guarded: restore point, typed confirmation
+  matelot journal list --since 7d      what was changed in the last week, and how to undo it
   matelot completions bash > /etc/bash_completion.d/matelot
 
 Exit codes: 0 done, 1 failed, 2 usage or configuration error, 3 refused or declined (nothing
