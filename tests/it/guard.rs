@@ -505,3 +505,49 @@ fn on_a_terminal_only_the_exact_name_typed_uninstalls() {
     assert_eq!(code, Some(0), "{screen}");
     assert!(!g.matomo_there(), "{screen}");
 }
+
+#[test]
+fn a_restore_whose_restore_point_fails_leaves_the_live_data_alone() {
+    let cases: [(&str, &str); 3] = [
+        ("POST /api/v1/apps/{id}/backup", "http_500"),
+        ("POST /api/v1/apps/{id}/backup", "task_error"),
+        ("POST /api/v1/apps/{id}/backup", "backup_unlisted"),
+    ];
+    for (pattern, effect) in cases {
+        let g = G::new();
+        let id = g.id();
+        let old = g.run(&["-q", "app", "backup", "analytics"]).success();
+        let old_backup = old.stdout.trim().to_string();
+        // Live data newer than the backup: exactly what a restore would overwrite.
+        g.lab.post(&format!("/__lab/apps/{id}/use"));
+        let live = checksum(&g.lab, MATOMO);
+        g.lab.fault(pattern, effect, 1);
+        g.run(&[
+            "app",
+            "restore",
+            "analytics",
+            "--backup",
+            &old_backup,
+            "--confirm",
+            MATOMO,
+        ])
+        .status(1)
+        .stderr_has("restore point failed");
+        assert_eq!(
+            checksum(&g.lab, MATOMO),
+            live,
+            "{effect}: live data changed"
+        );
+        assert!(
+            g.destructive_posts().is_empty(),
+            "{effect}: {:?}",
+            g.destructive_posts()
+        );
+        let op = g
+            .ops()
+            .into_iter()
+            .find(|o| o["kind"] == "app.restore")
+            .expect("the restore is journaled");
+        assert_eq!(op["status"], "failed", "{effect}: {op}");
+    }
+}
