@@ -97,7 +97,12 @@ fn started(task_id: String) -> ApiResult {
     accepted(json!({ "taskId": task_id }))
 }
 
-pub async fn uninstall(State(s): St, Path(id): Path<String>, caller: Caller) -> ApiResult {
+pub async fn uninstall(
+    State(s): St,
+    Path(id): Path<String>,
+    caller: Caller,
+    _body: Body,
+) -> ApiResult {
     started(begin_app_task(
         &s,
         &caller,
@@ -108,7 +113,7 @@ pub async fn uninstall(State(s): St, Path(id): Path<String>, caller: Caller) -> 
     )?)
 }
 
-pub async fn start(State(s): St, Path(id): Path<String>, caller: Caller) -> ApiResult {
+pub async fn start(State(s): St, Path(id): Path<String>, caller: Caller, _body: Body) -> ApiResult {
     started(begin_app_task(
         &s,
         &caller,
@@ -119,7 +124,7 @@ pub async fn start(State(s): St, Path(id): Path<String>, caller: Caller) -> ApiR
     )?)
 }
 
-pub async fn stop(State(s): St, Path(id): Path<String>, caller: Caller) -> ApiResult {
+pub async fn stop(State(s): St, Path(id): Path<String>, caller: Caller, _body: Body) -> ApiResult {
     started(begin_app_task(
         &s,
         &caller,
@@ -130,7 +135,12 @@ pub async fn stop(State(s): St, Path(id): Path<String>, caller: Caller) -> ApiRe
     )?)
 }
 
-pub async fn restart(State(s): St, Path(id): Path<String>, caller: Caller) -> ApiResult {
+pub async fn restart(
+    State(s): St,
+    Path(id): Path<String>,
+    caller: Caller,
+    _body: Body,
+) -> ApiResult {
     started(begin_app_task(
         &s,
         &caller,
@@ -141,7 +151,12 @@ pub async fn restart(State(s): St, Path(id): Path<String>, caller: Caller) -> Ap
     )?)
 }
 
-pub async fn backup(State(s): St, Path(id): Path<String>, caller: Caller) -> ApiResult {
+pub async fn backup(
+    State(s): St,
+    Path(id): Path<String>,
+    caller: Caller,
+    _body: Body,
+) -> ApiResult {
     started(begin_app_task(
         &s,
         &caller,

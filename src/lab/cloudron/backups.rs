@@ -77,11 +77,11 @@ fn begin(s: &Arc<Shared>, caller: &Caller, op: Op) -> Result<String, ApiError> {
     Ok(task_id)
 }
 
-pub async fn create(State(s): St, caller: Caller) -> ApiResult {
+pub async fn create(State(s): St, caller: Caller, _body: Body) -> ApiResult {
     accepted(json!({ "taskId": begin(&s, &caller, Op::BoxBackup)? }))
 }
 
-pub async fn cleanup(State(s): St, caller: Caller) -> ApiResult {
+pub async fn cleanup(State(s): St, caller: Caller, _body: Body) -> ApiResult {
     accepted(json!({ "taskId": begin(&s, &caller, Op::Cleanup)? }))
 }
 

@@ -218,7 +218,30 @@ async fn install_validates_like_box() {
         .unwrap();
     let got = (r.status().as_u16(), r.json::<Value>().await.unwrap());
     assert_error(&got, 400, "Bad Request", "Failed to parse body");
-    // nothing was installed by any of this
+    // routes that take no fields parse the body all the same, as box's body parser does
+    let any_app = lab.ok("/api/v1/apps").await["apps"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for path in [
+        format!("/api/v1/apps/{any_app}/backup"),
+        format!("/api/v1/apps/{any_app}/stop"),
+        format!("/api/v1/apps/{any_app}/uninstall"),
+        "/api/v1/backups/create".to_string(),
+    ] {
+        let r = lab
+            .http
+            .post(lab.url(&path))
+            .bearer_auth(&lab.emu.token)
+            .header("content-type", "application/json")
+            .body("{x")
+            .send()
+            .await
+            .unwrap();
+        let got = (r.status().as_u16(), r.json::<Value>().await.unwrap());
+        assert_error(&got, 400, "Bad Request", "Failed to parse body");
+    }
+    // nothing was installed (or started) by any of this
     assert_eq!(
         lab.ok("/api/v1/apps").await["apps"]
             .as_array()
