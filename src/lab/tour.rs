@@ -199,7 +199,7 @@ fn resolve_last_ops(argv: Vec<String>, dir: &Path) -> Vec<String> {
             let Some(kind) = a.strip_prefix("{last:").and_then(|k| k.strip_suffix('}')) else {
                 return a;
             };
-            let journal = dir.join("state").join("journal.sqlite");
+            let journal = dir.join(super::up::LAB_STATE_DIR).join("journal.sqlite");
             let filter = crate::journal::Filter {
                 kind: Some(kind.to_string()),
                 limit: Some(1),

@@ -22,6 +22,8 @@ use super::hosts::{self, HostsError, LabHost};
 use super::labstate::{LabProcess, LabState};
 
 pub const CONFIG_FILE: &str = "matelot.toml";
+/// The lab's `[state] dir` (journal, lock), relative to the lab directory.
+pub const LAB_STATE_DIR: &str = "state";
 pub const TOKEN_FILE: &str = "cloudron.token";
 pub const LOG_FILE: &str = "cloudron.log";
 pub const PID_FILE: &str = "cloudron.pid";
@@ -199,6 +201,15 @@ pub fn up(opts: &UpOptions) -> Result<LabReport, UpError> {
                 }
                 _ => {}
             }
+        }
+        // The lab's journal, lock and known hosts describe the estate that was just thrown
+        // away: a fresh lab starts a fresh journal too.
+        let state = dir.join(LAB_STATE_DIR);
+        match std::fs::remove_dir_all(&state) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(io("removing the lab's journal", &state)(e));
+            }
+            _ => {}
         }
     }
     // The emulator starts while the hosts do.

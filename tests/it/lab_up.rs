@@ -417,3 +417,31 @@ fn check_lists_the_tour_and_starts_nothing() {
     }
     assert!(!t.path().join("tour").exists(), "nothing was started");
 }
+
+#[test]
+fn a_fresh_lab_starts_a_fresh_journal() {
+    let t = Test::new();
+    let _down = DownOnDrop(&t, "lab");
+    let lab_cfg = ["--config", "lab/matelot.toml"];
+    ok(&run(&t, &["lab", "up", "--dir", "lab", "--hosts", "0"]));
+    ok(&run(
+        &t,
+        &[&lab_cfg[..], &["app", "backup", "matomo"]].concat(),
+    ));
+    let listed = ok(&run(
+        &t,
+        &[&lab_cfg[..], &["--json", "journal", "list"]].concat(),
+    ));
+    assert_ne!(listed.trim(), "[]", "the backup was journaled");
+    ok(&run(&t, &["lab", "down", "--dir", "lab"]));
+    ok(&run(
+        &t,
+        &["lab", "up", "--dir", "lab", "--hosts", "0", "--fresh"],
+    ));
+    let listed = ok(&run(
+        &t,
+        &[&lab_cfg[..], &["--json", "journal", "list"]].concat(),
+    ));
+    assert_eq!(listed.trim(), "[]");
+    ok(&run(&t, &["lab", "down", "--dir", "lab"]));
+}
