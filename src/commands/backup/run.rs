@@ -279,29 +279,8 @@ fn notes(cloudron: Option<&CloudronRun>, compute: Option<&RunReport>) -> Vec<Str
 
 /// The exit-code policy over every target: all fine; one target and it failed -> its own
 /// error; some failed -> partial (4); all failed -> failed (1).
-pub fn combine(total: usize, mut failures: Vec<Failure>) -> Result<()> {
-    if failures.is_empty() {
-        return Ok(());
-    }
-    if total == 1
-        && let Some((_, Some(e), _)) = failures.pop()
-    {
-        return Err(e);
-    }
-    let lines: Vec<String> = failures
-        .iter()
-        .map(|(t, _, m)| format!("  {t}: {m}"))
-        .collect();
-    let msg = format!(
-        "backup failed on {} of {total} targets:\n{}",
-        failures.len(),
-        lines.join("\n")
-    );
-    if failures.len() < total {
-        Err(Error::Partial(msg))
-    } else {
-        Err(Error::Failed(msg))
-    }
+pub fn combine(total: usize, failures: Vec<Failure>) -> Result<()> {
+    crate::commands::backup_compute::outcome_over("backup", "targets", total, failures)
 }
 
 const HEADERS: [&str; 5] = ["TARGET", "STATUS", "ID", "SIZE", "DETAILS"];

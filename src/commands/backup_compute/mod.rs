@@ -80,9 +80,19 @@ pub(super) async fn connect(cfg: &Config, host: &ComputeHost, may_prompt: bool) 
     Ok(Session::connect(host, &known_hosts_file(cfg, host), &opts).await?)
 }
 
-/// Exit code policy: all fine -> Ok; one host and it failed -> its own error; some failed ->
-/// Partial (4); all failed -> Failed (1).
-pub(super) fn outcome(what: &str, total: usize, mut failures: Vec<Failure>) -> Result<()> {
+/// Exit code policy for work on compute hosts (see [`outcome_over`]).
+pub(super) fn outcome(what: &str, total: usize, failures: Vec<Failure>) -> Result<()> {
+    outcome_over(what, "compute hosts", total, failures)
+}
+
+/// Exit code policy over `total` targets: all fine -> Ok; one target and it failed -> its own
+/// error; some failed -> Partial (4); all failed -> Failed (1).
+pub fn outcome_over(
+    what: &str,
+    targets: &str,
+    total: usize,
+    mut failures: Vec<Failure>,
+) -> Result<()> {
     if failures.is_empty() {
         return Ok(());
     }
@@ -96,7 +106,7 @@ pub(super) fn outcome(what: &str, total: usize, mut failures: Vec<Failure>) -> R
         .map(|(h, _, m)| format!("  {h}: {m}"))
         .collect();
     let msg = format!(
-        "{what} failed on {} of {total} compute hosts:\n{}",
+        "{what} failed on {} of {total} {targets}:\n{}",
         failures.len(),
         lines.join("\n")
     );
