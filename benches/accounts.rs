@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use cloudron_emulator::{EmulatorHandle, EmulatorOptions, Seed, spawn};
 use matelot::core::roster::{NoKeyFiles, generate, parse};
-use matelot::lab::cloudron::{EmulatorHandle, EmulatorOptions, Seed, spawn};
 use matelot::lab::sandbox::{SandboxHost, SandboxOptions};
 
 const BIN: &str = env!("CARGO_BIN_EXE_matelot");

@@ -11,10 +11,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use cloudron_emulator::{EmulatorOptions, spawn};
 use futures::StreamExt;
 use matelot::cloudron::Client;
 use matelot::config::{CloudronConfig, Origin, Secret};
-use matelot::lab::cloudron::{EmulatorOptions, spawn};
 use secrecy::SecretString;
 
 const BIN: &str = env!("CARGO_BIN_EXE_matelot");

@@ -8,13 +8,13 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
+use cloudron_emulator::{Emulator, EmulatorOptions, start};
 use secrecy::SecretString;
 
 use super::models::{NewUser, Role, TaskId};
 use super::{Client, CloudronError, InstallRequest, Lifecycle, ProfileUpdate, ops};
 use crate::config::{CloudronConfig, Origin, Secret};
 use crate::core::progress::Progress;
-use crate::lab::cloudron::{Emulator, EmulatorOptions, start};
 
 struct Lab {
     emu: Emulator,

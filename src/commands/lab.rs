@@ -4,11 +4,11 @@
 use std::path::Path;
 
 use anyhow::Context;
+use cloudron_emulator::{EmulatorOptions, Seed, start};
 
 use crate::Ctx;
 use crate::cli::lab::{LabCmd, SeedArg, ServeArgs, TourArgs, UpArgs};
 use crate::error::{Error, Result};
-use crate::lab::cloudron::{EmulatorOptions, Seed, start};
 use crate::lab::tour::{self, TourOptions};
 use crate::lab::up::{self, LabReport, UpOptions};
 

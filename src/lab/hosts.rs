@@ -302,7 +302,7 @@ fn write_client_files(
         };
         let key = std::fs::read(&h.client_key).map_err(io("reading the client key"))?;
         let _ = std::fs::remove_file(&dest);
-        let mut f = super::cloudron::private_file(&dest).map_err(io("writing the client key"))?;
+        let mut f = cloudron_emulator::private_file(&dest).map_err(io("writing the client key"))?;
         f.write_all(&key).map_err(io("writing the client key"))?;
     }
     let kh = dir.join(KNOWN_HOSTS_FILE);

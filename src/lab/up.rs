@@ -14,10 +14,10 @@ use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::Duration;
 
+use cloudron_emulator::CA_FILE;
 use serde::{Deserialize, Serialize};
 
 use super::background::{Ready, kill_and_wait, spawn_emulator, stop_pid, wait_ready};
-use super::cloudron::CA_FILE;
 use super::hosts::{self, HostsError, LabHost};
 use super::labstate::{LabProcess, LabState};
 
@@ -194,7 +194,7 @@ pub fn up(opts: &UpOptions) -> Result<LabReport, UpError> {
         hosts::check_prerequisites()?;
     }
     if opts.fresh {
-        for f in [CLOUDRON_STATE_FILE, CA_FILE, super::cloudron::CA_KEY_FILE] {
+        for f in [CLOUDRON_STATE_FILE, CA_FILE, cloudron_emulator::CA_KEY_FILE] {
             match std::fs::remove_file(dir.join(f)) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                     return Err(io("removing the saved lab state", &dir.join(f))(e));
@@ -255,7 +255,7 @@ fn finish(dir: &Path, child: &mut Child, started: &[LabHost]) -> Result<LabState
     let pid = child.id();
     let pid_path = dir.join(PID_FILE);
     std::fs::write(&pid_path, format!("{pid}\n")).map_err(io("writing the pid file", &pid_path))?;
-    let now = super::cloudron::http::now_iso();
+    let now = cloudron_emulator::http::now_iso();
     let mut processes = vec![LabProcess {
         kind: "cloudron".into(),
         name: "cloudron".into(),
@@ -308,7 +308,7 @@ fn host_process(h: &LabHost, now: &str) -> LabProcess {
 
 fn write_client_files(dir: &Path, ready: &Ready, started: &[LabHost]) -> Result<(), UpError> {
     let token_path = dir.join(TOKEN_FILE);
-    let mut f = super::cloudron::private_file(&token_path)
+    let mut f = cloudron_emulator::private_file(&token_path)
         .map_err(io("writing the token file", &token_path))?;
     writeln!(f, "{}", ready.token).map_err(io("writing the token file", &token_path))?;
     let hosts: Vec<(String, IpAddr, u16)> = started

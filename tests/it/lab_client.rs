@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use matelot::lab::cloudron::{EmulatorHandle, EmulatorOptions, client_for, spawn};
+use cloudron_emulator::{EmulatorHandle, EmulatorOptions, client_for, spawn};
 use serde_json::{Value, json};
 
 use crate::support::Test;

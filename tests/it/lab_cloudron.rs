@@ -11,7 +11,7 @@ mod people;
 
 use std::time::{Duration, Instant};
 
-use matelot::lab::cloudron::{Emulator, EmulatorOptions, client_for, start};
+use cloudron_emulator::{Emulator, EmulatorOptions, client_for, start};
 use serde_json::{Value, json};
 
 /// An in-process emulator and a client for it.

@@ -1,10 +1,10 @@
 //! App and platform backups, restores that really restore, install from a backup, clone,
 //! retention, persistence.
 
+use cloudron_emulator::EmulatorOptions;
 use serde_json::{Value, json};
 
 use super::{Lab, assert_error, slow};
-use matelot::lab::cloudron::EmulatorOptions;
 
 fn id(v: &Value) -> String {
     v["id"].as_str().expect("id").to_string()

@@ -6,10 +6,10 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use cloudron_emulator::client_for;
 use serde_json::Value;
 
 use crate::support::Test;
-use matelot::lab::cloudron::client_for;
 
 fn alive(pid: u32) -> bool {
     // A zombie (exited, not yet reaped by its new parent) is not running.

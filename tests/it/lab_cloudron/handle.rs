@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use matelot::lab::cloudron::{EmulatorOptions, Seed, client_for, spawn};
+use cloudron_emulator::{EmulatorOptions, Seed, client_for, spawn};
 
 fn get(url: &str, token: &str, ca: &str) -> Result<u16, String> {
     let rt = tokio::runtime::Builder::new_current_thread()

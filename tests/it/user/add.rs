@@ -2,7 +2,7 @@
 //! authorized_keys content, owner and modes) and on the Cloudron through its API; the same uid
 //! on every host; `--check` changes nothing; a second add changes nothing.
 
-use matelot::lab::cloudron::Seed;
+use cloudron_emulator::Seed;
 
 use super::estate::Estate;
 use crate::common_sandbox::private;

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use matelot::lab::cloudron::{Seed, client_for};
+use cloudron_emulator::{Seed, client_for};
 use serde_json::Value;
 
 use crate::common_sandbox::{Private, private};

@@ -70,11 +70,11 @@ async fn check(e: &Estate) {
 /// first failure while other people go on.
 #[test]
 fn apply_cloudron_removes_a_user_and_stops_a_chain_at_its_failure() {
+    use cloudron_emulator::Seed;
     use matelot::cloudron::Client;
     use matelot::config::{CloudronConfig, Origin, Secret};
     use matelot::core::accounts::CloudronChange as K;
     use matelot::exec::accounts::{apply_cloudron, cloudron_facts};
-    use matelot::lab::cloudron::Seed;
 
     let lab = crate::lab_client::Lab::with(|o| o.seed = Seed::Empty);
     let mut cfg = CloudronConfig::new(url::Url::parse(&lab.emu.url).expect("url"));

@@ -7,9 +7,14 @@
 //! the real thing; it must not behave like what a client expects when a real Cloudron would
 //! not. It never reaches beyond its listen socket and the files it is given.
 //!
+//! It is a crate of its own so that it cannot import matelot: it must not share matelot's
+//! models, client or error types, or it would end up agreeing with the client instead of with
+//! a live Cloudron. matelot depends on it (`matelot lab` starts it in-process); never the
+//! other way round.
+//!
 //! ```no_run
-//! # async fn demo() -> Result<(), matelot::lab::cloudron::LabError> {
-//! use matelot::lab::cloudron::{start, EmulatorOptions};
+//! # async fn demo() -> Result<(), cloudron_emulator::LabError> {
+//! use cloudron_emulator::{start, EmulatorOptions};
 //! let emu = start(EmulatorOptions::default()).await?;
 //! println!("{} {}", emu.url, emu.ca_pem.as_deref().unwrap_or(""));
 //! emu.shutdown().await;

@@ -138,9 +138,9 @@ async fn save_now(shared: &Shared, path: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lab::cloudron::factory::new_task;
-    use crate::lab::cloudron::model::Token;
-    use crate::lab::cloudron::seed;
+    use crate::factory::new_task;
+    use crate::model::Token;
+    use crate::seed;
 
     #[test]
     fn save_then_load_round_trips_and_is_private() {

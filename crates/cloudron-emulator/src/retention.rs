@@ -157,7 +157,7 @@ fn keep(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lab::cloudron::http::iso;
+    use crate::http::iso;
 
     fn backup(id: &str, kind: &str, ident: &str, hours_ago: i64, now: DateTime<Utc>) -> Backup {
         Backup {
