@@ -1,5 +1,6 @@
 //! One error type for the whole tool, so the exit-code policy of the command contract
-//! (0 done, 1 failed, 2 usage/config, 3 refused, 4 partial, 75 locked) lives in one place.
+//! (0 done, 1 failed, 2 usage/config, 3 refused, 4 partial, 75 locked, 130 interrupted)
+//! lives in one place.
 //!
 //! Library modules return their own typed errors; they are converted here at the edge.
 //! Messages say what failed, where, and what to do next. They must never contain secrets.
@@ -14,6 +15,7 @@ pub mod exit {
     pub const REFUSED: u8 = 3;
     pub const PARTIAL: u8 = 4;
     pub const LOCKED: u8 = 75;
+    pub const INTERRUPTED: u8 = 130;
 }
 
 /// Everything a command can fail with, classified by what the operator should do next.
@@ -37,6 +39,9 @@ pub enum Error {
     /// An operation failed (exit 1).
     #[error("{0}")]
     Failed(String),
+    /// A signal (SIGINT, SIGTERM) stopped the run; the journal says what is known (exit 130).
+    #[error("{0}")]
+    Interrupted(String),
     /// Any other failure, with context (exit 1).
     #[error(transparent)]
     Other(#[from] anyhow::Error),
@@ -68,6 +73,7 @@ impl Error {
             Error::Partial(_) => exit::PARTIAL,
             Error::Locked(_) => exit::LOCKED,
             Error::Failed(_) => exit::FAILED,
+            Error::Interrupted(_) => exit::INTERRUPTED,
             Error::Other(e) => {
                 // An error wrapped with context keeps the code of a typed error inside it.
                 for cause in e.chain() {
@@ -115,6 +121,7 @@ mod tests {
             (Error::Partial("x".into()), 4),
             (Error::Locked("x".into()), 75),
             (Error::failed("x"), 1),
+            (Error::Interrupted("x".into()), 130),
             (Error::Other(anyhow::anyhow!("x")), 1),
             (
                 Error::Other(anyhow::Error::new(Error::refused("inner")).context("outer")),

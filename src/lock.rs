@@ -214,15 +214,6 @@ fn locked_error(path: &Path) -> Error {
     })
 }
 
-impl crate::Ctx {
-    /// Take the run lock of this configuration's state directory; every mutating command
-    /// holds it from before gathering facts until after journalling. Fails with exit 75
-    /// if another run holds it.
-    pub fn run_lock(&self) -> Result<RunLock> {
-        RunLock::acquire(&self.config()?.lock_path())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,5 @@
-//! `matelot app ...`: the Cloudron's apps. Clap types only; the handlers are in
-//! `commands/app.rs`.
+//! `matelot app ...`: the Cloudron's apps, the guarded subcommands (uninstall, restore) and
+//! protections included. Clap types only; the handlers are in `commands/app/`.
 
 use clap::{Args, Subcommand};
 
@@ -71,20 +71,20 @@ and --keep-days are set on it and checked too.
     Backup(BackupArgs),
 
     /// Uninstall an app, after a verified, preserved backup (guarded: type its FQDN)
-    #[command(after_help = format!("{}\n\n{EXIT_CODES}", crate::cli::app_guarded::UNINSTALL_EXAMPLES))]
-    Uninstall(crate::cli::app_guarded::SevereArgs),
+    #[command(after_help = format!("{}\n\n{EXIT_CODES}", UNINSTALL_EXAMPLES))]
+    Uninstall(SevereArgs),
 
     /// Overwrite an app's data with one of its backups, after a verified backup of what is
     /// there now (guarded: type its FQDN)
-    #[command(after_help = format!("{}\n\n{EXIT_CODES}", crate::cli::app_guarded::RESTORE_EXAMPLES))]
-    Restore(crate::cli::app_guarded::RestoreArgs),
+    #[command(after_help = format!("{}\n\n{EXIT_CODES}", RESTORE_EXAMPLES))]
+    Restore(RestoreArgs),
 
     /// Protect an app: destructive commands refuse it until `app unprotect`
-    #[command(after_help = format!("{}\n\n{EXIT_CODES}", crate::cli::app_guarded::PROTECT_EXAMPLES))]
+    #[command(after_help = format!("{}\n\n{EXIT_CODES}", PROTECT_EXAMPLES))]
     Protect(AppArg),
 
     /// Remove a protection set with `app protect` (asks first; --yes in scripts)
-    #[command(after_help = format!("{}\n\n{EXIT_CODES}", crate::cli::app_guarded::UNPROTECT_EXAMPLES))]
+    #[command(after_help = format!("{}\n\n{EXIT_CODES}", UNPROTECT_EXAMPLES))]
     Unprotect(StopArgs),
 }
 
@@ -116,4 +116,58 @@ pub struct BackupArgs {
     /// Keep the new backup at least this many days, whatever the retention policy says
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=36_500))]
     pub keep_days: Option<u32>,
+}
+
+pub const UNINSTALL_EXAMPLES: &str = "Examples:
+  matelot app uninstall matomo                         shows what is lost, asks for the FQDN
+  matelot app uninstall matomo --confirm analytics.example.org   in a script
+  matelot --check app uninstall matomo                 the plan, restore point included; changes nothing
+  matelot undo 12                                      reinstall it from the preserved backup
+
+First a backup of the app is taken, checked to be listed, labelled \"matelot op N: before
+uninstall\" and preserved past retention ([guard] preserve, 90 days by default). If any of that
+fails, nothing is uninstalled. --yes is never enough: without a terminal, pass --confirm FQDN.";
+
+pub const RESTORE_EXAMPLES: &str = "Examples:
+  matelot app restore matomo                           from its newest backup; asks for the FQDN
+  matelot app restore matomo --backup app_backup_20250601 --confirm analytics.example.org
+  matelot --check app restore matomo
+  matelot undo 13                                      put back the data as it was before
+
+The data there now is backed up (verified, labelled, preserved) before it is overwritten.";
+
+pub const PROTECT_EXAMPLES: &str = "Examples:
+  matelot app protect matomo
+  matelot app uninstall matomo --confirm analytics.example.org   now refused (exit 3)
+
+The protection is kept in the journal, so it outlives configuration edits. Config-file
+protections live in [cloudron] protect = [...].";
+
+pub const UNPROTECT_EXAMPLES: &str = "Examples:
+  matelot app unprotect matomo           asks y/N
+  matelot app unprotect matomo --yes     in a script
+
+Protections from [cloudron] protect in the configuration are removed by editing the file.";
+
+/// `app uninstall`.
+#[derive(Debug, Clone, Args)]
+pub struct SevereArgs {
+    #[arg(value_name = "APP", help = APP_HELP)]
+    pub app: String,
+    /// The app's exact FQDN, to confirm without a prompt (scripts)
+    #[arg(long, value_name = "FQDN")]
+    pub confirm: Option<String>,
+}
+
+/// `app restore`.
+#[derive(Debug, Clone, Args)]
+pub struct RestoreArgs {
+    #[arg(value_name = "APP", help = APP_HELP)]
+    pub app: String,
+    /// The backup to restore (default: the app's newest backup)
+    #[arg(long, value_name = "ID")]
+    pub backup: Option<String>,
+    /// The app's exact FQDN, to confirm without a prompt (scripts)
+    #[arg(long, value_name = "FQDN")]
+    pub confirm: Option<String>,
 }

@@ -2,8 +2,6 @@
 
 use clap::{Args, Subcommand};
 
-use crate::journal::Status;
-
 const LIST_EXAMPLES: &str = "\
 Examples:
   matelot journal list                          every operation, newest first
@@ -36,7 +34,20 @@ pub enum JournalCmd {
         #[arg(value_name = "OP")]
         op: String,
     },
+    /// Judge every operation whose end was not seen (killed, signalled, connection lost)
+    /// against the world now: done, not applied, partial, failed (changed), or unknown
+    #[command(after_help = SETTLE_EXAMPLES)]
+    Settle,
 }
+
+const SETTLE_EXAMPLES: &str = "\
+Examples:
+  matelot journal settle                 judge interrupted operations now
+  matelot journal settle --json
+
+Every mutating command does this first; `settle` does only this. It takes the run lock (exit 75
+if another run holds it). A row whose target is busy, or whose system cannot be reached, stays
+interrupted for a later run.";
 
 /// Filters of `matelot journal list`.
 #[derive(Debug, Args)]
@@ -50,9 +61,13 @@ pub struct ListArgs {
     /// Only operations of this kind; a prefix such as `app` matches app.uninstall, app.restore
     #[arg(long, value_name = "KIND")]
     pub kind: Option<String>,
-    /// Only operations with this status
-    #[arg(long, value_enum, ignore_case = true, value_name = "STATUS")]
-    pub status: Option<Status>,
+    /// Only operations with this status: planned, running, done, failed, failed_changed,
+    /// partial, refused, not_applied, interrupted, unknown
+    #[arg(long, value_name = "STATUS")]
+    pub status: Option<String>,
+    /// Only the operations of one run (every operation of one command shares its run id)
+    #[arg(long, value_name = "ID")]
+    pub run: Option<String>,
     /// At most N operations (the newest)
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,

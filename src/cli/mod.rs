@@ -7,8 +7,26 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::output::ColorChoice;
 
+/// `--color auto|always|never` as clap sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorArg {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl From<ColorArg> for ColorChoice {
+    fn from(c: ColorArg) -> Self {
+        match c {
+            ColorArg::Auto => ColorChoice::Auto,
+            ColorArg::Always => ColorChoice::Always,
+            ColorArg::Never => ColorChoice::Never,
+        }
+    }
+}
+
 pub mod app;
-pub mod app_guarded;
 pub mod backup;
 pub mod config;
 pub mod host;
@@ -17,7 +35,6 @@ pub mod lab;
 pub mod lock;
 pub mod undo;
 pub mod user;
-pub mod user_remove;
 
 const ABOUT: &str = "Run a small organisation's shared compute server and Cloudron, safely.";
 
@@ -81,14 +98,30 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// When to use colour (NO_COLOR and TERM=dumb are honoured with auto)
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
-    pub color: ColorChoice,
+    #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
+    pub color: ColorArg,
     /// Never prompt; a question that needs an answer becomes an error
     #[arg(long, global = true)]
     pub no_input: bool,
     /// Gather facts and print the plan, change nothing (mutating commands)
     #[arg(long, global = true)]
     pub check: bool,
+}
+
+impl GlobalArgs {
+    /// The flags as plain settings for the library.
+    pub fn settings(&self) -> crate::ctx::Settings {
+        crate::ctx::Settings {
+            config: self.config.clone(),
+            state_dir: self.state_dir.clone(),
+            json: self.json,
+            quiet: self.quiet,
+            verbose: self.verbose,
+            color: self.color.into(),
+            no_input: self.no_input,
+            check: self.check,
+        }
+    }
 }
 
 /// The commands.

@@ -8,6 +8,7 @@ pub const UNDO_EXAMPLES: &str = "Examples:
   matelot undo 12 --yes                  undo an uninstall from a script (re-creates, overwrites nothing)
   matelot undo 13 --confirm analytics.example.org   undo a restore (overwrites: severe)
   matelot --check undo 12
+  matelot undo --run k3v9x2qa --confirm zoe     every operation of one run (a removal on all sides)
 
 An uninstall is undone by installing the app again at the same place from the preserved backup;
 a restore by restoring the backup taken just before it (after a new backup of the data there now).
@@ -17,13 +18,17 @@ Only a `done` operation that was not undone already can be undone. Exit codes: 0
 /// `undo`.
 #[derive(Debug, Clone, Args)]
 pub struct UndoArgs {
-    /// The operation (`12` or `#12`), from `matelot journal list`
-    #[arg(value_name = "OP")]
-    pub op: String,
+    /// The operations (`12` or `#12`), from `matelot journal list`; several are undone
+    /// newest first
+    #[arg(value_name = "OP", required_unless_present = "run")]
+    pub ops: Vec<String>,
+    /// Undo every operation of one run (the RUN column of `matelot journal list`)
+    #[arg(long, value_name = "ID", conflicts_with = "ops")]
+    pub run: Option<String>,
     /// Go ahead without asking, when the undo overwrites nothing
     #[arg(short = 'y', long)]
     pub yes: bool,
-    /// The exact name (FQDN, username) when the undo overwrites something
+    /// The exact name (FQDN, username) of each undo that overwrites something
     #[arg(long, value_name = "NAME")]
-    pub confirm: Option<String>,
+    pub confirm: Vec<String>,
 }

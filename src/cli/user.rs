@@ -1,5 +1,5 @@
 //! `matelot user ...`: people's accounts on the compute hosts and the Cloudron. Clap types
-//! only; the handlers are in `commands/user.rs`.
+//! only; the handlers are in `commands/user/`.
 
 use std::path::PathBuf;
 
@@ -83,8 +83,8 @@ docs/accounts.md.
     Sync(SyncArgs),
 
     /// Remove a person's accounts, after verified restore points (guarded: type the username)
-    #[command(after_help = super::user_remove::REMOVE_EXAMPLES)]
-    Remove(super::user_remove::UserRemoveArgs),
+    #[command(after_help = REMOVE_EXAMPLES)]
+    Remove(UserRemoveArgs),
 }
 
 /// `--on SYSTEMS`.
@@ -171,4 +171,33 @@ pub struct SyncArgs {
     /// Do not ask before locking or taking something away (for scripts)
     #[arg(short = 'y', long)]
     pub yes: bool,
+}
+
+pub const REMOVE_EXAMPLES: &str = "Examples:
+  matelot user remove alice                          shows what is lost, asks for the username
+  matelot user remove alice --confirm alice          in a script
+  matelot user remove alice --on compute --confirm alice
+  matelot --check user remove alice                  the plan, restore points included
+  matelot undo 14                                    bring alice back (same uid, gid, groups, keys, home)
+
+On each compute host: a restic snapshot of the home (tagged with the operation) and the
+account's passwd, group, shadow and authorized_keys lines are taken and verified, then
+`userdel -r`. On the Cloudron: the user's record, groups and app access are recorded, then the
+user is deleted. If a restore point fails, nothing is removed there.
+
+Exit codes: 0 done, 1 failed, 2 usage or configuration error, 3 refused or declined (nothing
+changed), 4 removed on some sides but not all (the journal says which), 75 another run holds
+the lock.";
+
+/// `user remove`.
+#[derive(Debug, Clone, Args)]
+pub struct UserRemoveArgs {
+    /// The username (the same on the compute hosts and the Cloudron)
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    #[command(flatten)]
+    pub on: OnArgs,
+    /// The exact username, to confirm without a prompt (scripts)
+    #[arg(long, value_name = "NAME")]
+    pub confirm: Option<String>,
 }

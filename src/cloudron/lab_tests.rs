@@ -179,6 +179,7 @@ async fn a_task_wait_drives_progress_to_the_end() {
         &ops::KeepOptions::default(),
         &rec,
         c.task_timeout(),
+        &|_| {},
     )
     .await
     .expect("backup");
@@ -240,7 +241,7 @@ async fn install_clone_restore_and_uninstall() {
     c.wait_task(&task, &quiet, t).await.expect("installed");
     let app = c.get_app(&id).await.expect("app");
     assert_eq!(app.fqdn, "notes.example.org");
-    let backup = ops::backup_app(c, &id, &ops::KeepOptions::default(), &quiet, t)
+    let backup = ops::backup_app(c, &id, &ops::KeepOptions::default(), &quiet, t, &|_| {})
         .await
         .expect("backup");
     let (clone_id, task) = c

@@ -43,15 +43,18 @@ pub struct VerifiedBackup {
 
 /// Back up one app, wait, and verify: the new backup is listed by `GET /apps/:id/backups`
 /// in state `normal`, and carries the requested label and preservation.
+/// `on_task` hears the task id as soon as the server answers, before the wait.
 pub async fn backup_app(
     client: &Client,
     app_id: &str,
     keep: &KeepOptions,
     progress: &dyn Progress,
     timeout: Duration,
+    on_task: &(dyn Fn(&TaskId) + Send + Sync),
 ) -> Result<VerifiedBackup, CloudronError> {
     let before = ids(&client.list_app_backups(app_id).await?);
     let task_id = client.app_lifecycle(app_id, Lifecycle::Backup).await?;
+    on_task(&task_id);
     let task = client.wait_task(&task_id, progress, timeout).await?;
     let after = client.list_app_backups(app_id).await?;
     let found = find_new_backup(&before, &after, task.result_str())
@@ -77,9 +80,11 @@ pub async fn backup_platform(
     keep: &KeepOptions,
     progress: &dyn Progress,
     timeout: Duration,
+    on_task: &(dyn Fn(&TaskId) + Send + Sync),
 ) -> Result<VerifiedBackup, CloudronError> {
     let before = ids(&client.list_backups().await?);
     let task_id = client.create_backup().await?;
+    on_task(&task_id);
     let task = client.wait_task(&task_id, progress, timeout).await?;
     let after = client.list_backups().await?;
     let found = find_new_backup(&before, &after, task.result_str())
@@ -106,6 +111,7 @@ pub async fn change_run_state(
     action: Lifecycle,
     progress: &dyn Progress,
     timeout: Duration,
+    on_task: &(dyn Fn(&TaskId) + Send + Sync),
 ) -> Result<App, CloudronError> {
     let want = match action {
         Lifecycle::Start | Lifecycle::Restart => RunState::Running,
@@ -118,6 +124,7 @@ pub async fn change_run_state(
         }
     };
     let task_id = client.app_lifecycle(app_id, action).await?;
+    on_task(&task_id);
     client.wait_task(&task_id, progress, timeout).await?;
     let app = client.get_app(app_id).await?;
     if app.run_state != want {

@@ -4,8 +4,10 @@
 //! command can override it. `list` and `check` change nothing.
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use futures::FutureExt;
 use serde::Serialize;
 
 use crate::Ctx;
@@ -14,21 +16,18 @@ use crate::compute::known_hosts::{Entry, KnownHosts, append_entry, parse_fingerp
 use crate::compute::ssh::{display_addr, refusal};
 use crate::compute::{ConnectOptions, Decision, RemoteCommand, Session, fetch_host_key};
 use crate::config::{ComputeHost, Config};
+use crate::core::guard::Tier;
 use crate::error::{Error, Result};
+use crate::exec::deferred::Deferred;
+use crate::exec::{Applied, Batch, Consent, Failure, outcome};
+use crate::journal::{HostTrustPlan, OpPlan};
 
-pub fn run(ctx: &Ctx, cmd: HostCmd) -> Result<()> {
+pub async fn run(ctx: &Ctx, cmd: HostCmd) -> Result<()> {
     match cmd {
         HostCmd::List => list(ctx),
-        HostCmd::Check { name } => check(ctx, &name),
-        HostCmd::Trust { name, fingerprint } => trust(ctx, &name, fingerprint.as_deref()),
+        HostCmd::Check { name } => check(ctx, &name).await,
+        HostCmd::Trust { name, fingerprint } => trust(ctx, &name, fingerprint.as_deref()).await,
     }
-}
-
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::failed(format!("cannot start the async runtime: {e}")))
 }
 
 /// The host called `name`, or a usage error listing the configured ones.
@@ -162,13 +161,13 @@ struct CheckReport {
     total_ms: u128,
 }
 
-fn check(ctx: &Ctx, name: &str) -> Result<()> {
+async fn check(ctx: &Ctx, name: &str) -> Result<()> {
     let cfg = ctx.config()?;
     let host = find(cfg, name)?;
     let kh = crate::compute::known_hosts_file(cfg, host);
     let opts = connect_options(ctx);
     let t0 = Instant::now();
-    let (session, uname, id) = runtime()?.block_on(async {
+    let (session, uname, id) = async {
         let session = Session::connect(host, &kh, &opts).await?;
         let uname = RemoteCommand::script("uname -a");
         let id = RemoteCommand::script("id -u");
@@ -177,7 +176,8 @@ fn check(ctx: &Ctx, name: &str) -> Result<()> {
             session.run(&id, None, None)
         );
         Ok::<_, crate::compute::SshError>((session, u?, i?))
-    })?;
+    }
+    .await?;
     for (what, out) in [("uname -a", &uname), ("id -u", &id)] {
         if !out.success() {
             return Err(Error::failed(format!(
@@ -256,7 +256,7 @@ struct TrustReport {
     line: Option<usize>,
 }
 
-fn trust(ctx: &Ctx, name: &str, fingerprint: Option<&str>) -> Result<()> {
+async fn trust(ctx: &Ctx, name: &str, fingerprint: Option<&str>) -> Result<()> {
     let expected = fingerprint
         .map(parse_fingerprint)
         .transpose()
@@ -265,7 +265,7 @@ fn trust(ctx: &Ctx, name: &str, fingerprint: Option<&str>) -> Result<()> {
     let host = find(cfg, name)?;
     let kh = crate::compute::known_hosts_file(cfg, host);
     let opts = connect_options(ctx);
-    let (key, decision) = runtime()?.block_on(fetch_host_key(host, &kh, &opts))?;
+    let (key, decision) = fetch_host_key(host, &kh, &opts).await?;
     let fp = key.fingerprint();
     let mut report = TrustReport {
         name: host.name.clone(),
@@ -303,16 +303,14 @@ fn trust(ctx: &Ctx, name: &str, fingerprint: Option<&str>) -> Result<()> {
             }
         }
     }
-    if let Some(want) = &expected {
-        if *want != fp {
-            return Err(Error::refused(format!(
-                "fingerprint mismatch for {name}: the host offers {fp}, --fingerprint says {want}; nothing recorded"
-            )));
-        }
-    } else if !ctx.global.check {
-        confirm(ctx, name, &fp, &report.known_hosts)?;
+    if let Some(want) = &expected
+        && *want != fp
+    {
+        return Err(Error::refused(format!(
+            "fingerprint mismatch for {name}: the host offers {fp}, --fingerprint says {want}; nothing recorded"
+        )));
     }
-    if ctx.global.check {
+    if ctx.check() {
         report.status = "would_record";
         ctx.out.info(format!(
             "--check: would record {} in {}",
@@ -321,40 +319,65 @@ fn trust(ctx: &Ctx, name: &str, fingerprint: Option<&str>) -> Result<()> {
         ));
         return emit(ctx, &report);
     }
-    let at = append_entry(&kh, &host.host, host.port, &key)
-        .map_err(|e| Error::failed(format!("cannot write {}: {e}", kh.display())))?;
-    report.status = "recorded";
-    report.line = Some(at.line);
-    ctx.out.info(format!(
-        "recorded {} {fp} for {name} at {at}",
-        key.algorithm
-    ));
-    emit(ctx, &report)
-}
-
-/// y/N on a terminal; without one, refuse and name the flag that does it non-interactively.
-fn confirm(ctx: &Ctx, name: &str, fp: &str, file: &str) -> Result<()> {
-    if !ctx.out.can_prompt() {
-        return Err(Error::refused(format!(
+    let run = ctx.begin_run().await?;
+    let line = Arc::new(Mutex::new(None));
+    let slot = Arc::clone(&line);
+    let (kh2, key2) = (kh.clone(), key.clone());
+    let work = async move {
+        match append_entry(&kh2, &host.host, host.port, &key2) {
+            Ok(at) => {
+                let summary = format!("recorded {} {} for {name} at {at}", key2.algorithm, key2.fingerprint());
+                if let Ok(mut s) = slot.lock() {
+                    *s = Some(at.line);
+                }
+                (Ok(Applied::done(summary)), None)
+            }
+            Err(e) => (
+                Err(Failure::NotApplied(Error::failed(format!(
+                    "cannot write {}: {e}",
+                    kh2.display()
+                )))),
+                None,
+            ),
+        }
+    }
+    .boxed();
+    let action = Deferred::new(
+        OpPlan::HostTrust(HostTrustPlan {
+            host: host.name.clone(),
+            fingerprint: fp.clone(),
+            known_hosts: kh.display().to_string(),
+        }),
+        format!("host:{name}"),
+        Tier::Moderate,
+        work,
+    );
+    let batch = Batch {
+        no_prompt_refusal: Some(format!(
             "no terminal to confirm the host key of {name}: compare {fp} with the host's own \
-             (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on its console), then run: \
-             matelot host trust {name} --fingerprint {fp}"
-        )));
+             (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on its console), then run: matelot \
+             host trust {name} --fingerprint {fp}"
+        )),
+        ..Batch::one(
+            action,
+            Consent {
+                yes: expected.is_some(),
+                ..Consent::default()
+            },
+            format!(
+                "Trust this key for {name} and record it in {}?",
+                report.known_hosts
+            ),
+        )
+    };
+    let done = run.execute(batch).await?.unwrap_or_default();
+    outcome(&done)?;
+    report.status = "recorded";
+    report.line = line.lock().ok().and_then(|l| *l);
+    if let Some(e) = done.first() {
+        ctx.out.info(&e.summary);
     }
-    let yes = dialoguer::Confirm::new()
-        .with_prompt(format!(
-            "Trust this key for {name} and record it in {file}?"
-        ))
-        .default(false)
-        .interact()
-        .map_err(|e| Error::failed(format!("reading the answer: {e}")))?;
-    if yes {
-        Ok(())
-    } else {
-        Err(Error::refused(format!(
-            "declined: the host key of {name} was not recorded"
-        )))
-    }
+    emit(ctx, &report)
 }
 
 fn emit(ctx: &Ctx, report: &TrustReport) -> Result<()> {

@@ -1,21 +1,59 @@
-//! `matelot journal list|show`: read the operations journal and render it as a table, as
-//! key-value text, or as JSON. Reading never creates the journal: with no journal yet, `list`
-//! prints nothing (`[]` with `--json`) and `show` reports that the operation does not exist.
+//! `matelot journal list|show|settle`: read the operations journal and render it as a table,
+//! as key-value text, or as JSON; and settle (judge against the world) every operation whose
+//! end was not seen. Reading never creates the journal: with no journal yet, `list` prints
+//! nothing (`[]` with `--json`) and `show` reports that the operation does not exist.
 
 use chrono::{DateTime, Utc};
 
 use crate::Ctx;
 use crate::cli::journal::{JournalCmd, ListArgs};
 use crate::error::{Error, Result};
+use crate::journal::redact::redact_for_display;
 use crate::journal::{
-    Event, Filter, Journal, JournalError, OpId, Operation, TargetMatch, format_time, parse_since,
+    Event, Filter, Journal, JournalError, OpId, Operation, RunId, Status, TargetMatch,
+    format_time, parse_since,
 };
 
-pub fn run(ctx: &Ctx, cmd: JournalCmd) -> Result<()> {
+pub async fn run(ctx: &Ctx, cmd: JournalCmd) -> Result<()> {
     match cmd {
         JournalCmd::List(args) => list(ctx, args),
         JournalCmd::Show { op } => show(ctx, &op),
+        JournalCmd::Settle => settle(ctx).await,
     }
+}
+
+/// `journal settle`: the run's start does the settling; report what it concluded.
+async fn settle(ctx: &Ctx) -> Result<()> {
+    if ctx.check() {
+        return Err(Error::usage(
+            "journal settle only judges and records; there is nothing to check first",
+        ));
+    }
+    let run = ctx.begin_run().await?;
+    let settled = run.settled();
+    if ctx.out.json {
+        ctx.out.json(&serde_json::json!({ "settled": settled }))?;
+        return Ok(());
+    }
+    if settled.is_empty() {
+        ctx.out.info("no operation is waiting to be settled");
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = settled
+        .iter()
+        .map(|s| {
+            vec![
+                s.op.to_string(),
+                s.kind.clone(),
+                s.target.clone(),
+                s.status.label().to_string(),
+                s.note.clone(),
+            ]
+        })
+        .collect();
+    ctx.out
+        .table(&["ID", "KIND", "TARGET", "NOW", "WHY"], &rows)?;
+    Ok(())
 }
 
 /// The journal if it exists; reads do not create one.
@@ -38,54 +76,76 @@ fn list(ctx: &Ctx, args: ListArgs) -> Result<()> {
             .map_err(Error::Usage)?,
         target: args.target.map(TargetMatch::Contains),
         kind: args.kind,
-        status: args.status,
+        status: args
+            .status
+            .map(|s| s.parse::<Status>())
+            .transpose()
+            .map_err(Error::Usage)?,
+        run: args
+            .run
+            .map(|r| r.parse::<RunId>())
+            .transpose()
+            .map_err(Error::Usage)?,
         limit: args.limit,
+        ..Filter::default()
     };
-    let ops = match existing_journal(ctx)? {
-        Some(j) => j
-            .list(&filter)?
-            .iter()
-            .map(Operation::for_display)
-            .collect(),
-        None => Vec::new(),
-    };
+    let mut ops = Vec::new();
+    if let Some(j) = existing_journal(ctx)? {
+        for op in j.list(&filter)? {
+            let undone_by = match op.undo_hint {
+                Some(_) => j
+                    .undos_of(op.id)?
+                    .into_iter()
+                    .find(|u| matches!(u.status, Status::Done | Status::Partial))
+                    .map(|u| u.id),
+                None => None,
+            };
+            ops.push((op, undone_by));
+        }
+    }
     if ctx.out.json {
-        return Ok(ctx.out.json(&ops)?);
+        let docs: Vec<serde_json::Value> = ops
+            .iter()
+            .map(|(op, by)| {
+                let mut v = op.for_display();
+                if let Some(m) = v.as_object_mut() {
+                    m.insert("undone_by".into(), serde_json::json!(by));
+                }
+                v
+            })
+            .collect();
+        return Ok(ctx.out.json(&docs)?);
     }
     if ops.is_empty() {
         ctx.out.info("no operations recorded that match");
         return Ok(());
     }
-    let rows: Vec<Vec<String>> = ops.iter().map(list_row).collect();
+    let rows: Vec<Vec<String>> = ops.iter().map(|(op, by)| list_row(op, *by)).collect();
     Ok(ctx.out.table(
-        &["ID", "WHEN", "STATUS", "KIND", "TARGET", "ACTOR", "UNDO"],
+        &["ID", "WHEN", "STATUS", "KIND", "TARGET", "ACTOR", "RUN", "UNDO"],
         &rows,
     )?)
 }
 
-fn list_row(op: &Operation) -> Vec<String> {
+fn list_row(op: &Operation, undone_by: Option<OpId>) -> Vec<String> {
     vec![
         op.id.to_string(),
         short_time(&op.created_at),
         op.status.to_string(),
-        op.kind.clone(),
+        op.kind.to_string(),
         op.target.clone(),
         op.actor.to_string(),
-        op.undo_hint.clone().unwrap_or_else(|| "-".into()),
+        op.run.to_string(),
+        match undone_by {
+            Some(by) => format!("undone by {by}"),
+            None => op.undo_hint.clone().unwrap_or_else(|| "-".into()),
+        },
     ]
 }
 
 /// `2025-06-01 14:03Z`: minutes are enough in a table; `show` and `--json` have milliseconds.
 fn short_time(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%MZ").to_string()
-}
-
-/// What `journal show --json` prints: the operation and its history.
-#[derive(serde::Serialize)]
-struct Shown<'a> {
-    #[serde(flatten)]
-    op: &'a Operation,
-    events: &'a [Event],
 }
 
 fn show(ctx: &Ctx, op: &str) -> Result<()> {
@@ -96,13 +156,14 @@ fn show(ctx: &Ctx, op: &str) -> Result<()> {
         id,
     };
     let journal = existing_journal(ctx)?.ok_or_else(not_found)?;
-    let operation = journal.get(id)?.ok_or_else(not_found)?.for_display();
+    let operation = journal.get(id)?.ok_or_else(not_found)?;
     let events = journal.events(id)?;
     if ctx.out.json {
-        return Ok(ctx.out.json(&Shown {
-            op: &operation,
-            events: &events,
-        })?);
+        let mut v = operation.for_display();
+        if let Some(m) = v.as_object_mut() {
+            m.insert("events".into(), serde_json::to_value(&events).unwrap_or_default());
+        }
+        return Ok(ctx.out.json(&v)?);
     }
     Ok(ctx.out.line(render_show(&operation, &events))?)
 }
@@ -115,7 +176,8 @@ pub fn render_show(op: &Operation, events: &[Event]) -> String {
         .unwrap_or_else(|_| op.command.join(" "));
     let mut fields: Vec<(&str, String)> = vec![
         ("Operation", op.id.to_string()),
-        ("Kind", op.kind.clone()),
+        ("Run", op.run.to_string()),
+        ("Kind", op.kind.to_string()),
         ("Target", op.target.clone()),
         ("Status", op.status.to_string()),
         ("Created", format_time(&op.created_at)),
@@ -129,9 +191,13 @@ pub fn render_show(op: &Operation, events: &[Event]) -> String {
         ("Command", command),
         ("Message", op.message.clone().unwrap_or_else(|| "-".into())),
     ];
-    match &op.restore_point {
-        Some(rp) => fields.push(("Restore point", format!("{} {}", rp.kind, rp.id))),
-        None => fields.push(("Restore point", "-".into())),
+    match (&op.restore_point, &op.restore_point_problem) {
+        (Some(rp), _) => fields.push(("Restore point", rp.describe())),
+        (None, Some(p)) => fields.push(("Restore point", format!("unreadable: {p}"))),
+        (None, None) => fields.push(("Restore point", "-".into())),
+    }
+    if let Some(u) = op.undoes {
+        fields.push(("Undoes", format!("operation {u}")));
     }
     fields.push(("Undo", op.undo_hint.clone().unwrap_or_else(|| "-".into())));
     let width = fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 3;
@@ -139,21 +205,26 @@ pub fn render_show(op: &Operation, events: &[Event]) -> String {
     for (key, value) in fields {
         out.push_str(&format!("{:width$}{value}\n", format!("{key}:")));
     }
-    if let Some(rp) = op.restore_point.as_ref().filter(|rp| !rp.details.is_null()) {
+    if let Some(rp) = &op.restore_point {
         out.push_str("\nRestore point details:\n");
-        out.push_str(&indent(&pretty(&rp.details)));
+        out.push_str(&indent(&pretty(&redact_for_display(&rp.details()))));
     }
-    out.push_str("\nPlanned changes:\n");
-    out.push_str(&indent(&if op.planned.is_null() {
+    out.push_str("\nPlan:\n");
+    let plan = op.plan.body();
+    out.push_str(&indent(&if plan.is_null() {
         "(none recorded)".to_string()
     } else {
-        pretty(&op.planned)
+        pretty(&redact_for_display(&plan))
     }));
+    if let Some(r) = &op.result {
+        out.push_str("\nResult:\n");
+        out.push_str(&indent(&pretty(&serde_json::to_value(r).unwrap_or_default())));
+    }
     out.push_str("\nHistory:\n");
     for e in events {
-        let status = e.status.map_or(String::new(), |s| s.to_string());
+        let status = e.status.map_or(String::new(), |s| s.label().to_string());
         out.push_str(&format!(
-            "  {}  {status:11}  {}\n",
+            "  {}  {status:16}  {}\n",
             format_time(&e.at),
             e.message
         ));
@@ -172,7 +243,9 @@ fn indent(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::journal::{Actor, ProcessId, RestorePoint, Status};
+    use crate::journal::{
+        Actor, AppBackupPoint, AppUninstallPlan, OpKind, OpPlan, ProcessId, RestorePoint,
+    };
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -181,7 +254,8 @@ mod tests {
     fn sample() -> Operation {
         Operation {
             id: OpId(12),
-            kind: "app.uninstall".into(),
+            run: RunId("k3v9x2qa".into()),
+            kind: OpKind::AppUninstall,
             target: "matomo.example.org".into(),
             status: Status::Done,
             created_at: at("2025-06-01T14:03:07.123Z"),
@@ -206,14 +280,31 @@ mod tests {
                 "--confirm".into(),
                 "matomo.example.org".into(),
             ],
-            planned: serde_json::json!([{"change": "app.uninstall", "app": "matomo.example.org"}]),
-            restore_point: Some(RestorePoint {
-                kind: "cloudron.app_backup".into(),
-                id: "backup-20250601".into(),
-                details: serde_json::json!({"app_id": "a1b2"}),
+            plan: OpPlan::AppUninstall(AppUninstallPlan {
+                app_id: "a1b2".into(),
+                fqdn: "matomo.example.org".into(),
+                subdomain: "matomo".into(),
+                domain: "example.org".into(),
+                app_store_id: "org.matomo.cloudronapp@1.58.2".into(),
+                manifest_id: "org.matomo.cloudronapp".into(),
+                version: "1.58.2".into(),
+                label: None,
+                access_restriction: None,
             }),
+            restore_point: Some(RestorePoint::AppBackup(AppBackupPoint {
+                backup_id: "backup-20250601".into(),
+                app_id: "a1b2".into(),
+                fqdn: "matomo.example.org".into(),
+                task_id: None,
+                label: None,
+                preserve_secs: None,
+                creation_time: None,
+            })),
+            restore_point_problem: None,
+            result: None,
             message: None,
             undo_hint: Some("matelot undo 12".into()),
+            undoes: None,
         }
     }
 
@@ -231,45 +322,14 @@ mod tests {
                 message: "restore point cloudron.app_backup backup-20250601".into(),
             },
         ];
-        insta::assert_snapshot!(render_show(&sample(), &events), @r#"
-        Operation:      12
-        Kind:           app.uninstall
-        Target:         matomo.example.org
-        Status:         done
-        Created:        2025-06-01T14:03:07.123Z
-        Started:        2025-06-01T14:05:00.000Z
-        Finished:       2025-06-01T14:05:09.500Z
-        Actor:          alice(root)@calcul
-        Process:        pid 4242 on calcul
-        Command:        matelot app uninstall matomo --confirm matomo.example.org
-        Message:        -
-        Restore point:  cloudron.app_backup backup-20250601
-        Undo:           matelot undo 12
-
-        Restore point details:
-          {
-            "app_id": "a1b2"
-          }
-
-        Planned changes:
-          [
-            {
-              "app": "matomo.example.org",
-              "change": "app.uninstall"
-            }
-          ]
-
-        History:
-          2025-06-01T14:03:07.123Z  planned      begun as planned
-          2025-06-01T14:04:59.000Z               restore point cloudron.app_backup backup-20250601
-        "#);
+        insta::assert_snapshot!(render_show(&sample(), &events));
     }
 
     #[test]
     fn list_rows_are_short_and_say_how_to_undo() {
         let op = sample();
         assert_eq!(
-            list_row(&op),
+            list_row(&op, None),
             [
                 "12",
                 "2025-06-01 14:03Z",
@@ -277,13 +337,15 @@ mod tests {
                 "app.uninstall",
                 "matomo.example.org",
                 "alice(root)@calcul",
+                "k3v9x2qa",
                 "matelot undo 12"
             ]
         );
+        assert_eq!(list_row(&op, Some(OpId(14)))[7], "undone by 14");
         let bare = Operation {
             undo_hint: None,
             ..op
         };
-        assert_eq!(list_row(&bare)[6], "-");
+        assert_eq!(list_row(&bare, None)[7], "-");
     }
 }

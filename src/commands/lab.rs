@@ -12,13 +12,15 @@ use crate::error::{Error, Result};
 use crate::lab::tour::{self, TourOptions};
 use crate::lab::up::{self, LabReport, UpOptions};
 
-pub fn run(ctx: &Ctx, cmd: LabCmd) -> Result<()> {
+pub async fn run(ctx: &Ctx, cmd: LabCmd) -> Result<()> {
+    // Starting sandboxes and walking the tour block on child processes: off the runtime's
+    // worker, so its other work (none, here) is never starved.
     match cmd {
-        LabCmd::Up(args) => lab_up(ctx, args),
-        LabCmd::Down(args) => lab_down(ctx, &args.dir),
+        LabCmd::Up(args) => tokio::task::block_in_place(|| lab_up(ctx, args)),
+        LabCmd::Down(args) => tokio::task::block_in_place(|| lab_down(ctx, &args.dir)),
         LabCmd::Status(args) => lab_status(ctx, &args.dir),
-        LabCmd::Tour(args) => lab_tour(ctx, args),
-        LabCmd::ServeCloudron(args) => serve(ctx, args),
+        LabCmd::Tour(args) => tokio::task::block_in_place(|| lab_tour(ctx, args)),
+        LabCmd::ServeCloudron(args) => serve(ctx, args).await,
     }
 }
 
@@ -132,7 +134,7 @@ fn lab_tour(ctx: &Ctx, args: TourArgs) -> Result<()> {
         ));
     }
     let dir = args.dir.dir;
-    if ctx.global.check {
+    if ctx.check() {
         // The plan: what the tour would run, nothing started.
         for l in tour::plan(&dir, args.keep) {
             ctx.out.line(l)?;
@@ -182,12 +184,8 @@ fn lab_tour(ctx: &Ctx, args: TourArgs) -> Result<()> {
 }
 
 /// Run the emulator until SIGINT/SIGTERM.
-fn serve(ctx: &Ctx, args: ServeArgs) -> Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    rt.block_on(async {
+async fn serve(ctx: &Ctx, args: ServeArgs) -> Result<()> {
+    {
         // Without --dir or --state the CA still needs a file: a temporary directory, removed
         // when the server stops.
         let tmp = if args.dir.is_none() && args.state.is_none() && !args.http {
@@ -225,7 +223,7 @@ fn serve(ctx: &Ctx, args: ServeArgs) -> Result<()> {
         emu.shutdown().await;
         drop(tmp);
         Ok(())
-    })
+    }
 }
 
 async fn wait_for_signal() -> Result<&'static str> {

@@ -1,5 +1,7 @@
-//! Command handlers: turn parsed arguments into library calls and render the results.
-//! One file per noun; each handler takes the invocation context and its own arguments.
+//! Command handlers: turn parsed arguments into library calls and render the results. One
+//! folder per noun with a file per subcommand or concern (one file for the small nouns); each
+//! handler takes the invocation context and its own arguments, reads through the clients,
+//! changes things only through `exec`, and never prompts by itself.
 
 use std::io::Write;
 
@@ -11,35 +13,27 @@ use crate::cli::{Cli, Command};
 use crate::error::Result;
 
 pub mod app;
-pub mod app_facts;
-pub mod app_guarded;
-pub mod app_protect;
 pub mod backup;
-pub mod backup_compute;
 pub mod config;
 pub mod host;
 pub mod journal;
 pub mod lab;
 pub mod lock;
-pub mod recorded;
 pub mod undo;
 pub mod user;
-pub mod user_remove;
-pub mod user_remove_cloudron;
-pub mod user_remove_undo;
 
 /// Dispatch a parsed command.
-pub fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
+pub async fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
     match command {
         Command::Config(cmd) => config::run(ctx, cmd),
-        Command::Host(cmd) => host::run(ctx, cmd),
-        Command::App(cmd) => app::run(ctx, cmd),
-        Command::Backup(cmd) => backup::run(ctx, cmd),
-        Command::Lab(cmd) => lab::run(ctx, cmd),
-        Command::Journal(cmd) => journal::run(ctx, cmd),
+        Command::Host(cmd) => host::run(ctx, cmd).await,
+        Command::App(cmd) => app::run(ctx, cmd).await,
+        Command::Backup(cmd) => backup::run(ctx, cmd).await,
+        Command::Lab(cmd) => lab::run(ctx, cmd).await,
+        Command::Journal(cmd) => journal::run(ctx, cmd).await,
         Command::Lock(cmd) => lock::run(ctx, cmd),
-        Command::Undo(args) => undo::run(ctx, args),
-        Command::User(cmd) => user::run(ctx, cmd),
+        Command::Undo(args) => undo::run(ctx, args).await,
+        Command::User(cmd) => user::run(ctx, cmd).await,
         Command::Completions { shell } => completions(shell),
         Command::Man => man(),
     }

@@ -3,10 +3,10 @@
 //! protected, decide whether to go ahead, ask, or refuse. The executor (`exec::guard`) carries the
 //! decision out; keeping the rules here makes every case a table row in a unit test.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Danger tiers (DESIGN.md, "Danger tiers and the guard").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Tier {
     /// list, show, backup, add: no prompt.

@@ -8,25 +8,10 @@
 //! is still alive; it never decides what to change, and it never stores a secret (command
 //! lines, messages and planned changes go through [`redact`]).
 //!
-//! ```no_run
-//! use matelot::journal::{Journal, NewOp, RestorePoint, Status};
-//! # fn main() -> Result<(), matelot::journal::JournalError> {
-//! let journal = Journal::open(std::path::Path::new("/var/lib/matelot/journal.sqlite"))?;
-//! let op = journal.begin(
-//!     NewOp::new("app.uninstall", "matomo.example.org")
-//!         .planned(serde_json::json!({"uninstall": "matomo.example.org"})),
-//! )?;
-//! journal.set_restore_point(op, &RestorePoint {
-//!     kind: "cloudron.app_backup".into(),
-//!     id: "backup-20250601".into(),
-//!     details: serde_json::json!({"app_id": "a1b2"}),
-//! })?;
-//! journal.set_status(op, Status::Running)?;
-//! // ... the destructive call ...
-//! journal.finish(op, Status::Done, None)?;
-//! journal.set_undo_hint(op, &format!("matelot undo {op}"))?;
-//! # Ok(()) }
-//! ```
+//! Every operation has a typed kind and plan ([`OpPlan`]), restore point ([`RestorePoint`])
+//! and result ([`OpResult`]); `exec::settle` and `exec::undo` match on them exhaustively.
+//! Free text (command lines, messages, notes) is redacted on the way in; typed data holds no
+//! secret by construction and is stored exactly, so a restore point is never rewritten.
 
 use std::fs::{DirBuilder, OpenOptions};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
@@ -36,20 +21,33 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
 
+mod kind;
+mod legacy;
 mod model;
 mod ops;
 pub mod process;
 mod protect;
 pub mod redact;
+mod restore_point;
+mod result;
 mod rows;
 pub mod schema;
+mod status;
 #[cfg(test)]
 mod tests;
 
-pub use model::{
-    Event, Filter, NewOp, OpId, Operation, Protection, RestorePoint, Status, TargetMatch,
-    format_time, parse_since,
+pub use kind::{
+    AccountsPlan, AppBackupPlan, AppRef, AppRestorePlan, AppUninstallPlan, BackupInitPlan,
+    BackupPrunePlan, BackupRunPlan, HostTrustPlan, KeepPolicy, OpKind, OpPlan, UndoAction,
+    UndoPlan, UnreadablePlan, UserRemovePlan,
 };
+pub use model::{
+    Event, Filter, NewOp, OpId, Operation, Protection, RunId, TargetMatch, format_time,
+    parse_since,
+};
+pub use restore_point::{AppBackupPoint, CloudronUserPoint, RestorePoint};
+pub use result::{ChangeResult, OpResult, Outcome, TargetResult, TaskRecord};
+pub use status::Status;
 pub use process::{Actor, Liveness, ProcessId};
 pub use redact::redact_args;
 
@@ -150,8 +148,9 @@ impl Journal {
         }
         // FULL: a committed row survives a power cut, which is the point of writing it first.
         conn.pragma_update(None, "synchronous", "FULL")
-            .and_then(|()| conn.pragma_update(None, "foreign_keys", "ON"))
             .map_err(|e| map_sql(path, "setting pragmas", e))?;
+        // Foreign keys are enforced after migrating: a migration that rebuilds a table drops
+        // the old one, which SQLite refuses while rows reference it.
         schema::migrate(&conn, schema::MIGRATIONS).map_err(|e| match e {
             schema::MigrateError::TooNew { found, known } => JournalError::TooNew {
                 path: path.to_path_buf(),
@@ -160,6 +159,8 @@ impl Journal {
             },
             schema::MigrateError::Sql(e) => map_sql(path, "migrating the schema", e),
         })?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(|e| map_sql(path, "setting pragmas", e))?;
         Ok(Journal {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
@@ -273,12 +274,5 @@ impl From<JournalError> for crate::error::Error {
             JournalError::TooNew { .. } => Error::Config(vec![e.to_string()]),
             other => Error::Other(anyhow::Error::new(other)),
         }
-    }
-}
-
-impl crate::Ctx {
-    /// The journal of this configuration's state directory, opened (and created) on demand.
-    pub fn journal(&self) -> crate::error::Result<Journal> {
-        Ok(Journal::open(&self.config()?.journal_path())?)
     }
 }

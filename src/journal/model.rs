@@ -10,7 +10,11 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
+use super::kind::{OpKind, OpPlan};
 use super::process::{Actor, ProcessId};
+use super::restore_point::RestorePoint;
+use super::result::OpResult;
+use super::status::Status;
 
 /// The number of an operation, shown to people as e.g. `12` (`matelot undo 12`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -38,110 +42,80 @@ impl FromStr for OpId {
     }
 }
 
-/// Where an operation stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// Recorded, nothing changed yet (e.g. taking the restore point).
-    Planned,
-    /// Changing things now.
-    Running,
-    /// Completed.
-    Done,
-    /// Failed; the message says why. Nothing or only harmless steps were applied.
-    Failed,
-    /// Refused or declined before any change (protected target, no confirmation).
-    Refused,
-    /// Some changes were applied and some were not.
-    Partial,
-    /// The process writing it died while it was planned or running.
-    Interrupted,
-}
+/// The id shared by every operation of one invocation (`journal list --run ID`,
+/// `undo --run ID`): 8 lowercase letters and digits, random.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RunId(pub String);
 
-impl Status {
-    pub const ALL: [Status; 7] = [
-        Status::Planned,
-        Status::Running,
-        Status::Done,
-        Status::Failed,
-        Status::Refused,
-        Status::Partial,
-        Status::Interrupted,
-    ];
-
-    /// The lowercase name stored in the database and printed.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Planned => "planned",
-            Status::Running => "running",
-            Status::Done => "done",
-            Status::Failed => "failed",
-            Status::Refused => "refused",
-            Status::Partial => "partial",
-            Status::Interrupted => "interrupted",
-        }
+impl RunId {
+    /// A new random run id.
+    pub fn new() -> RunId {
+        use rand::Rng;
+        const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyz23456789";
+        let mut rng = rand::rng();
+        let id: String = (0..8)
+            .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+            .collect();
+        RunId(id)
     }
 
-    /// True for planned and running: the operation is still in the hands of its process.
-    pub fn is_open(self) -> bool {
-        matches!(self, Status::Planned | Status::Running)
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
-impl fmt::Display for Status {
+impl Default for RunId {
+    fn default() -> Self {
+        RunId::new()
+    }
+}
+
+impl fmt::Display for RunId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(&self.0)
     }
 }
 
-impl FromStr for Status {
+impl FromStr for RunId {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Status::ALL
-            .into_iter()
-            .find(|st| st.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| format!("unknown status {s:?}"))
+        let s = s.trim();
+        if !s.is_empty()
+            && s.len() <= 64
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            Ok(RunId(s.to_ascii_lowercase()))
+        } else {
+            Err(format!(
+                "{s:?} is not a run id; `matelot journal list` shows them (e.g. k3v9x2qa)"
+            ))
+        }
     }
 }
 
-/// What to record when an operation begins. The writer's identity (actor, pid, start time,
-/// host) and the redacted command line are filled in by [`super::Journal::begin`].
+/// What to record when an operation begins (always as `planned`). The writer's identity
+/// (actor, pid, start time, host) and the redacted command line are filled in by
+/// [`super::Journal::begin`].
 #[derive(Debug, Clone)]
 pub struct NewOp {
-    /// Dotted verb, e.g. `app.uninstall`, `user.add`.
-    pub kind: String,
+    pub plan: OpPlan,
     /// What it acts on, e.g. `matomo.example.org` or `user:alice@calcul`.
     pub target: String,
-    /// The planned changes (redacted before storing).
-    pub planned: Value,
-    /// `Planned` (default) or `Running`.
-    pub status: Status,
+    pub run: RunId,
     /// The command line; `None` means this process's own arguments. Redacted before storing.
     pub command: Option<Vec<String>>,
 }
 
 impl NewOp {
-    pub fn new(kind: impl Into<String>, target: impl Into<String>) -> Self {
+    pub fn new(plan: OpPlan, target: impl Into<String>, run: &RunId) -> Self {
         NewOp {
-            kind: kind.into(),
+            plan,
             target: target.into(),
-            planned: Value::Null,
-            status: Status::Planned,
+            run: run.clone(),
             command: None,
         }
-    }
-
-    /// The planned changes, as JSON (e.g. a serialized plan).
-    pub fn planned(mut self, planned: Value) -> Self {
-        self.planned = planned;
-        self
-    }
-
-    /// Start as `running` rather than `planned` (for changes with no preparation step).
-    pub fn running(mut self) -> Self {
-        self.status = Status::Running;
-        self
     }
 
     /// Record this command line instead of the process's own arguments.
@@ -151,27 +125,17 @@ impl NewOp {
     }
 }
 
-/// A restore point taken before a destructive change: what it is and where to find it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RestorePoint {
-    /// e.g. `cloudron.app_backup`, `restic.snapshot`, `cloudron.user_record`.
-    pub kind: String,
-    /// The backup or snapshot id.
-    pub id: String,
-    /// Anything else undo needs (redacted before storing).
-    #[serde(default)]
-    pub details: Value,
-}
-
 /// One stored operation: the `--json` shape of `journal list` and `journal show`.
 ///
 /// `status` is the effective status: an operation left planned or running by a process
-/// that is gone reads as `interrupted`, even before [`super::Journal::reconcile_interrupted`]
+/// that is gone reads as `interrupted`, even before [`super::Journal::mark_interrupted`]
 /// persists it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Operation {
     pub id: OpId,
-    pub kind: String,
+    pub run: RunId,
+    #[serde(skip)]
+    pub kind: OpKind,
     pub target: String,
     pub status: Status,
     #[serde(serialize_with = "ser_time")]
@@ -185,21 +149,30 @@ pub struct Operation {
     pub process: ProcessId,
     /// The command line, secrets redacted.
     pub command: Vec<String>,
-    pub planned: Value,
+    /// `kind` and `plan` (the kind's typed plan).
+    #[serde(flatten)]
+    pub plan: OpPlan,
     pub restore_point: Option<RestorePoint>,
+    /// Why a stored restore point could not be read, if it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restore_point_problem: Option<String>,
+    pub result: Option<OpResult>,
     pub message: Option<String>,
     pub undo_hint: Option<String>,
+    /// For an undo: the operation it undoes.
+    pub undoes: Option<OpId>,
 }
 
 impl Operation {
     /// The operation as it may be shown: password hashes kept for undo are hidden.
-    pub fn for_display(&self) -> Operation {
-        let mut op = self.clone();
-        op.planned = super::redact::redact_for_display(&op.planned);
-        if let Some(rp) = op.restore_point.as_mut() {
-            rp.details = super::redact::redact_for_display(&rp.details);
-        }
-        op
+    pub fn for_display(&self) -> Value {
+        let v = serde_json::to_value(self).unwrap_or(Value::Null);
+        super::redact::redact_for_display(&v)
+    }
+
+    /// True when the row got as far as `running`: the change itself may have been sent.
+    pub fn reached_running(&self) -> bool {
+        self.started_at.is_some()
     }
 }
 
@@ -241,6 +214,10 @@ pub struct Filter {
     pub target: Option<TargetMatch>,
     /// `app` matches `app.uninstall`, `app.restore`...; `app.uninstall` matches only itself.
     pub kind: Option<String>,
+    /// Only the operations of this run.
+    pub run: Option<RunId>,
+    /// Only undos of this operation.
+    pub undoes: Option<OpId>,
     /// Effective status (so `interrupted` finds rows not yet reconciled).
     pub status: Option<Status>,
     pub limit: Option<usize>,
@@ -303,13 +280,13 @@ mod tests {
     }
 
     #[test]
-    fn statuses_round_trip_through_their_names() {
-        for st in Status::ALL {
-            assert_eq!(st.as_str().parse::<Status>(), Ok(st));
-            assert_eq!(serde_json::to_value(st).unwrap(), st.as_str());
-        }
-        assert_eq!("DONE".parse::<Status>(), Ok(Status::Done));
-        assert!("finished".parse::<Status>().is_err());
+    fn run_ids_are_short_typable_and_checked() {
+        let r = RunId::new();
+        assert_eq!(r.as_str().len(), 8);
+        assert_eq!(r.as_str().parse::<RunId>(), Ok(r.clone()));
+        assert_ne!(RunId::new(), r);
+        assert!("a b".parse::<RunId>().is_err());
+        assert!("".parse::<RunId>().is_err());
     }
 
     #[test]

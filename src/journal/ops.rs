@@ -8,42 +8,42 @@ use chrono::Utc;
 use rusqlite::{OptionalExtension, params};
 use serde_json::Value;
 
-use super::model::{Event, Filter, NewOp, OpId, Operation, RestorePoint, Status, TargetMatch};
-use super::redact::{redact_args, redact_json, redact_text};
+use super::kind::OpPlan;
+use super::model::{Event, Filter, NewOp, OpId, Operation, TargetMatch};
+use super::redact::{redact_args, redact_text};
+use super::restore_point::RestorePoint;
+use super::result::OpResult;
+use super::status::Status;
 use super::rows::{COLUMNS, conv, row_to_op, time_col};
 use super::{Journal, JournalError, format_time};
 
 impl Journal {
-    /// Record a new operation, as `planned` (or `running`), written by this process.
-    /// Returns its id, to pass to the other calls and to show to the operator.
+    /// Record a new operation as `planned`, written by this process. Returns its id, to pass
+    /// to the other calls and to show to the operator.
     pub fn begin(&self, op: NewOp) -> Result<OpId, JournalError> {
-        if op.kind.trim().is_empty() {
-            return Err(JournalError::Invalid("an operation needs a kind".into()));
-        }
-        if !op.status.is_open() {
-            return Err(JournalError::Invalid(format!(
-                "an operation begins planned or running, not {}",
-                op.status
-            )));
+        if let OpPlan::Unreadable(_) = op.plan {
+            return Err(JournalError::Invalid(
+                "an operation cannot begin with an unreadable plan".into(),
+            ));
         }
         let now = format_time(&Utc::now());
         let command = op.command.unwrap_or_else(super::process::own_args);
         let command = Value::from(redact_args(&command)).to_string();
-        let planned = redact_json(&op.planned).to_string();
-        let started = (op.status == Status::Running).then_some(now.as_str());
+        let kind = op.plan.kind();
+        let plan = op.plan.body().to_string();
+        let undoes = op.plan.undoes().map(|o| o.0);
         let (me, actor) = (&self.me, &self.actor);
         self.write("recording a new operation", |tx| {
             tx.execute(
-                "INSERT INTO operations (kind, target, status, created_at, started_at,
+                "INSERT INTO operations (run_id, kind, target, status, created_at,
                     actor_user, actor_host, actor_sudo_user, pid, pid_start_ticks, boot_id,
-                    command, planned)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                    command, plan, undoes)
+                 VALUES (?1, ?2, ?3, 'planned', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                 params![
-                    op.kind,
+                    op.run.as_str(),
+                    kind.as_str(),
                     op.target,
-                    op.status.as_str(),
                     now,
-                    started,
                     actor.user,
                     me.host,
                     actor.sudo_user,
@@ -51,39 +51,40 @@ impl Journal {
                     i64::try_from(me.start_ticks).unwrap_or(0),
                     me.boot_id,
                     command,
-                    planned
+                    plan,
+                    undoes
                 ],
             )
             .map_err(|e| self.sql("recording a new operation", e))?;
             let id = OpId(tx.last_insert_rowid());
-            self.event(
-                tx,
-                id,
-                &now,
-                Some(op.status),
-                &format!("begun as {}", op.status),
-            )?;
+            self.event(tx, id, &now, Some(Status::Planned), "begun as planned")?;
             Ok(id)
         })
     }
 
-    /// Move an open operation to `status`. Entering `running` sets the start time; a final
-    /// status sets the finish time (prefer [`Journal::finish`], which also takes a message).
-    pub fn set_status(&self, id: OpId, status: Status) -> Result<(), JournalError> {
-        self.transition(id, status, None)
+    /// Record an operation that was refused or declined before anything was touched.
+    pub fn refuse(&self, op: NewOp, why: &str) -> Result<OpId, JournalError> {
+        let id = self.begin(op)?;
+        self.finish(id, Status::Refused, Some(why))?;
+        Ok(id)
     }
 
-    /// Finish an operation with a final status (done, failed, refused, partial) and, for a
-    /// failure, the error text (redacted).
+    /// `planned` -> `running`: the change itself is about to be sent.
+    pub fn set_running(&self, id: OpId) -> Result<(), JournalError> {
+        self.transition(id, Status::Running, None)
+    }
+
+    /// Finish an open operation with a final status and, for anything but `done`, the reason
+    /// (redacted). The signal path uses `interrupted`, `unknown` marks an end not seen.
     pub fn finish(
         &self,
         id: OpId,
         status: Status,
         message: Option<&str>,
     ) -> Result<(), JournalError> {
-        if status.is_open() || status == Status::Interrupted {
+        if status.is_open() {
             return Err(JournalError::Invalid(format!(
-                "operation {id} cannot finish as {status}; use done, failed, refused or partial"
+                "operation {id} cannot finish as {status}"
             )));
         }
         self.transition(id, status, message)
@@ -93,12 +94,12 @@ impl Journal {
         let now = format_time(&Utc::now());
         let message = message.map(redact_text);
         self.write("changing an operation's status", |tx| {
-            let from = self.stored_status(tx, id)?;
+            let from = self.stored(tx, id)?.status;
             if !from.is_open() {
                 return Err(JournalError::Finished { id, status: from });
             }
             let started = (to == Status::Running).then_some(now.as_str());
-            let finished = (!to.is_open()).then_some(now.as_str());
+            let finished = to.is_final().then_some(now.as_str());
             tx.execute(
                 "UPDATE operations SET status = ?2,
                     started_at = COALESCE(started_at, ?3),
@@ -116,55 +117,79 @@ impl Journal {
         })
     }
 
-    /// Settle an `interrupted` operation once the real state has been checked: `done` (the
-    /// change did happen) or `failed` (it did not), with the reason. Only interrupted rows can
-    /// be settled this way; the history keeps the `interrupted` event before it.
-    pub fn settle_interrupted(
-        &self,
-        id: OpId,
-        to: Status,
-        message: &str,
-    ) -> Result<(), JournalError> {
-        if !matches!(to, Status::Done | Status::Failed) {
+    /// Settle an interrupted operation (or an open one whose writer is gone) once it has been
+    /// judged against the world: any final status (`unknown` when the world cannot tell). The
+    /// history keeps every earlier event.
+    pub fn settle(&self, id: OpId, to: Status, message: &str) -> Result<(), JournalError> {
+        if to.is_open() || to == Status::Interrupted {
             return Err(JournalError::Invalid(format!(
-                "an interrupted operation settles as done or failed, not {to}"
+                "an operation settles as a final status or unknown, not {to}"
             )));
         }
         let now = format_time(&Utc::now());
         let message = redact_text(message);
-        self.write("settling an interrupted operation", |tx| {
-            let from = self.stored_status(tx, id)?;
-            if from != Status::Interrupted {
+        self.write("settling an operation", |tx| {
+            let op = self.stored(tx, id)?;
+            if !op.status.is_unsettled() {
                 return Err(JournalError::Invalid(format!(
-                    "operation {id} is {from}, not interrupted; only interrupted rows are settled"
+                    "operation {id} is {}, not interrupted; only interrupted rows are settled",
+                    op.status
                 )));
             }
+            let finished = Some(now.as_str());
             tx.execute(
-                "UPDATE operations SET status = ?2, finished_at = ?3, message = ?4 WHERE id = ?1",
-                params![id.0, to.as_str(), now, message],
+                "UPDATE operations SET status = ?2, finished_at = COALESCE(?3, finished_at),
+                    message = ?4 WHERE id = ?1",
+                params![id.0, to.as_str(), finished, message],
             )
-            .map_err(|e| self.sql("settling an interrupted operation", e))?;
+            .map_err(|e| self.sql("settling an operation", e))?;
             self.event(
                 tx,
                 id,
                 &now,
                 Some(to),
-                &format!("interrupted -> {to}: {message}"),
+                &format!("{} -> {}: {message}", op.status, to.label()),
             )
         })
     }
 
-    /// Record the restore point taken before the destructive step (details are redacted).
+    /// Record the restore point taken (and verified) before the destructive step.
     pub fn set_restore_point(&self, id: OpId, rp: &RestorePoint) -> Result<(), JournalError> {
         let now = format_time(&Utc::now());
-        let details = redact_json(&rp.details).to_string();
+        let details = rp.details().to_string();
         self.update(id, "recording a restore point", &now, |tx| {
             tx.execute(
                 "UPDATE operations SET restore_kind = ?2, restore_id = ?3, restore_details = ?4
                  WHERE id = ?1",
-                params![id.0, rp.kind, rp.id, details],
+                params![id.0, rp.kind_name(), rp.id(), details],
             )?;
-            Ok(format!("restore point {} {}", rp.kind, rp.id))
+            Ok(format!("restore point {}", rp.describe()))
+        })
+    }
+
+    /// Record what the operation produced so far (a task id the moment the server answered,
+    /// then its end). Replaces the previous result; also allowed on a finished row.
+    pub fn record_result(&self, id: OpId, result: &OpResult) -> Result<(), JournalError> {
+        let now = format_time(&Utc::now());
+        let json = serde_json::to_value(result)
+            .map_err(|e| JournalError::Invalid(format!("cannot record a result: {e}")))?
+            .to_string();
+        let what = match result {
+            OpResult::Task(t) => format!(
+                "task {}{}",
+                t.task_id,
+                t.end.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
+            ),
+            OpResult::Accounts { outcomes } => format!("{} account change(s)", outcomes.len()),
+            OpResult::Targets { targets } => format!("{} target(s)", targets.len()),
+            OpResult::Account { summary } => summary.clone(),
+        };
+        self.update(id, "recording a result", &now, |tx| {
+            tx.execute(
+                "UPDATE operations SET result = ?2 WHERE id = ?1",
+                params![id.0, json],
+            )?;
+            Ok(format!("result: {}", redact_text(&what)))
         })
     }
 
@@ -196,28 +221,30 @@ impl Journal {
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<String>,
     ) -> Result<(), JournalError> {
         self.write(what, |tx| {
-            self.stored_status(tx, id)?;
+            self.stored(tx, id)?;
             let text = f(tx).map_err(|e| self.sql(what, e))?;
             self.event(tx, id, now, None, &text)
         })
     }
 
-    pub(super) fn stored_status(
+    /// The stored row with its effective status (an open row of a dead writer reads
+    /// interrupted).
+    pub(super) fn stored(
         &self,
         conn: &rusqlite::Connection,
         id: OpId,
-    ) -> Result<Status, JournalError> {
-        let status: Option<String> = conn
-            .query_row("SELECT status FROM operations WHERE id = ?1", [id.0], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(|e| self.sql("reading an operation", e))?;
-        let status = status.ok_or_else(|| JournalError::NotFound {
+    ) -> Result<Operation, JournalError> {
+        conn.query_row(
+            &format!("SELECT {COLUMNS} FROM operations WHERE id = ?1"),
+            [id.0],
+            row_to_op,
+        )
+        .optional()
+        .map_err(|e| self.sql("reading an operation", e))?
+        .ok_or_else(|| JournalError::NotFound {
             path: self.path.clone(),
             id,
-        })?;
-        status.parse().map_err(|e: String| JournalError::Invalid(e))
+        })
     }
 
     fn event(
@@ -297,6 +324,14 @@ impl Journal {
                 " AND (kind = ?{n} OR substr(kind, 1, length(?{n}) + 1) = ?{n} || '.')"
             ));
         }
+        if let Some(run) = &filter.run {
+            args.push(run.as_str().to_string());
+            sql.push_str(&format!(" AND run_id = ?{}", args.len()));
+        }
+        if let Some(undoes) = filter.undoes {
+            args.push(undoes.0.to_string());
+            sql.push_str(&format!(" AND undoes = CAST(?{} AS INTEGER)", args.len()));
+        }
         // Open rows may read as interrupted, so those statuses are decided after liveness.
         let post_filter = filter
             .status
@@ -345,9 +380,40 @@ impl Journal {
         Ok(self.list(&filter)?.into_iter().next())
     }
 
+    /// Every undo of `id`, newest first.
+    pub fn undos_of(&self, id: OpId) -> Result<Vec<Operation>, JournalError> {
+        self.list(&Filter {
+            undoes: Some(id),
+            ..Filter::default()
+        })
+    }
+
+    /// Rows a later run must judge: interrupted, and open rows whose writer is gone (they
+    /// read as interrupted). Oldest first.
+    pub fn unsettled(&self) -> Result<Vec<Operation>, JournalError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT {COLUMNS} FROM operations
+                 WHERE status IN ('planned', 'running', 'interrupted') ORDER BY id"
+            ))
+            .map_err(|e| self.sql("listing unsettled operations", e))?;
+        let rows = stmt
+            .query_map([], row_to_op)
+            .map_err(|e| self.sql("listing unsettled operations", e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let op = row.map_err(|e| self.sql("listing unsettled operations", e))?;
+            if op.status.is_unsettled() {
+                out.push(op);
+            }
+        }
+        Ok(out)
+    }
+
     /// Persist `interrupted` for every row left planned or running by a process that is gone
     /// (judged on this host only). Returns the ids it changed.
-    pub fn reconcile_interrupted(&self) -> Result<Vec<OpId>, JournalError> {
+    pub fn mark_interrupted(&self) -> Result<Vec<OpId>, JournalError> {
         let now = format_time(&Utc::now());
         self.write("reconciling interrupted operations", |tx| {
             let mut stmt = tx

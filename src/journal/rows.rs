@@ -7,56 +7,69 @@ use rusqlite::Row;
 use rusqlite::types::Type;
 use serde_json::Value;
 
-use super::model::{OpId, Operation, RestorePoint, Status};
+use super::kind::{OpKind, OpPlan};
+use super::model::{OpId, Operation, RunId};
+use super::restore_point::RestorePoint;
+use super::result::OpResult;
+use super::status::Status;
 use super::process::{Actor, Liveness, ProcessId};
 
-pub(super) const COLUMNS: &str = "id, kind, target, status, created_at, started_at, finished_at, \
-    actor_user, actor_host, actor_sudo_user, pid, pid_start_ticks, boot_id, command, planned, \
-    restore_kind, restore_id, restore_details, message, undo_hint";
+pub(super) const COLUMNS: &str = "id, run_id, kind, target, status, created_at, started_at, \
+    finished_at, actor_user, actor_host, actor_sudo_user, pid, pid_start_ticks, boot_id, command, \
+    plan, restore_kind, restore_id, restore_details, result, undoes, message, undo_hint";
 // One host column serves both the actor and the process: they are the same machine.
 
 /// Map a row of `COLUMNS` to an operation, judging liveness for open rows.
 pub(super) fn row_to_op(r: &Row<'_>) -> rusqlite::Result<Operation> {
-    let status: String = r.get(3)?;
-    let mut status: Status = status.parse().map_err(|e| conv(3, e))?;
+    let kind: String = r.get(2)?;
+    let kind: OpKind = kind.parse().map_err(|e| conv(2, e))?;
+    let status: String = r.get(4)?;
+    let mut status: Status = status.parse().map_err(|e| conv(4, e))?;
     let process = ProcessId {
-        pid: r.get(10)?,
-        start_ticks: u64::try_from(r.get::<_, i64>(11)?).unwrap_or(0),
-        boot_id: r.get(12)?,
-        host: r.get(8)?,
+        pid: r.get(11)?,
+        start_ticks: u64::try_from(r.get::<_, i64>(12)?).unwrap_or(0),
+        boot_id: r.get(13)?,
+        host: r.get(9)?,
     };
     if status.is_open() && process.liveness() == Liveness::Gone {
         status = Status::Interrupted;
     }
-    let command: String = r.get(13)?;
-    let restore_kind: Option<String> = r.get(15)?;
-    let restore_point = match restore_kind {
-        Some(kind) => Some(RestorePoint {
-            kind,
-            id: r.get::<_, Option<String>>(16)?.unwrap_or_default(),
-            details: json_col(r, 17)?,
-        }),
-        None => None,
+    let command: String = r.get(14)?;
+    let restore_kind: Option<String> = r.get(16)?;
+    let (restore_point, restore_point_problem) = match restore_kind {
+        Some(k) => match RestorePoint::from_stored(&k, json_col(r, 18)?) {
+            Ok(rp) => (Some(rp), None),
+            Err(e) => (None, Some(e)),
+        },
+        None => (None, None),
+    };
+    let result = match json_col(r, 19)? {
+        Value::Null => None,
+        v => serde_json::from_value::<OpResult>(v).ok(),
     };
     Ok(Operation {
         id: OpId(r.get(0)?),
-        kind: r.get(1)?,
-        target: r.get(2)?,
+        run: RunId(r.get(1)?),
+        kind,
+        target: r.get(3)?,
         status,
-        created_at: time_col(r, 4)?,
-        started_at: opt_time_col(r, 5)?,
-        finished_at: opt_time_col(r, 6)?,
+        created_at: time_col(r, 5)?,
+        started_at: opt_time_col(r, 6)?,
+        finished_at: opt_time_col(r, 7)?,
         actor: Actor {
-            user: r.get(7)?,
-            host: r.get(8)?,
-            sudo_user: r.get(9)?,
+            user: r.get(8)?,
+            host: r.get(9)?,
+            sudo_user: r.get(10)?,
         },
         process,
-        command: serde_json::from_str(&command).map_err(|e| conv(13, e.to_string()))?,
-        planned: json_col(r, 14)?,
+        command: serde_json::from_str(&command).map_err(|e| conv(14, e.to_string()))?,
+        plan: OpPlan::from_stored(kind, json_col(r, 15)?),
         restore_point,
-        message: r.get(18)?,
-        undo_hint: r.get(19)?,
+        restore_point_problem,
+        result,
+        undoes: r.get::<_, Option<i64>>(20)?.map(OpId),
+        message: r.get(21)?,
+        undo_hint: r.get(22)?,
     })
 }
 

@@ -7,12 +7,14 @@
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
-/// One step of the schema's history.
+/// One step of the schema's history: SQL, then (when rows must be rewritten in ways SQL
+/// cannot express, such as re-shaping JSON) a Rust step, in the same transaction.
 pub struct Migration {
     /// The version this migration produces.
     pub version: u32,
     pub description: &'static str,
     pub sql: &'static str,
+    pub rust: Option<fn(&Transaction<'_>) -> rusqlite::Result<()>>,
 }
 
 /// The schema's history, in order. Version `i + 1` is `MIGRATIONS[i]`.
@@ -65,6 +67,45 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
             note            TEXT
         );
     ",
+    rust: None,
+},
+Migration {
+    version: 2,
+    description: "typed operations: run ids, typed plans and results, more statuses, undo links",
+    sql: "
+        CREATE TABLE operations_v2 (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id          TEXT NOT NULL,
+            kind            TEXT NOT NULL,
+            target          TEXT NOT NULL,
+            status          TEXT NOT NULL CHECK (status IN
+                ('planned','running','done','failed','failed_changed','partial','refused',
+                 'not_applied','interrupted','unknown')),
+            created_at      TEXT NOT NULL,
+            started_at      TEXT,
+            finished_at     TEXT,
+            actor_user      TEXT NOT NULL,
+            actor_host      TEXT NOT NULL,
+            actor_sudo_user TEXT,
+            pid             INTEGER NOT NULL,
+            pid_start_ticks INTEGER NOT NULL,
+            boot_id         TEXT NOT NULL,
+            command         TEXT NOT NULL,   -- JSON array of strings, secrets redacted
+            plan            TEXT NOT NULL,   -- JSON: the kind's typed plan
+            restore_kind    TEXT,
+            restore_id      TEXT,
+            restore_details TEXT,            -- JSON: the restore point's typed details
+            result          TEXT,            -- JSON: the typed result, written as it happens
+            undoes          INTEGER REFERENCES operations_v2(id),
+            message         TEXT,
+            undo_hint       TEXT
+        );
+        CREATE TABLE meta (
+            key   TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+    ",
+    rust: Some(super::legacy::migrate_v1_rows),
 }];
 
 /// The version this binary writes.
@@ -113,6 +154,9 @@ pub fn migrate(conn: &Connection, migrations: &[Migration]) -> Result<u32, Migra
     }
     for m in migrations.iter().filter(|m| m.version > found) {
         tx.execute_batch(m.sql)?;
+        if let Some(step) = m.rust {
+            step(&tx)?;
+        }
         tx.pragma_update(None, "user_version", m.version)?;
     }
     tx.commit()?;
@@ -153,6 +197,7 @@ mod tests {
                 version: 2,
                 description: "test: a reason for protections",
                 sql: "ALTER TABLE protections ADD COLUMN reason TEXT NOT NULL DEFAULT 'config';",
+                rust: None,
             },
         ];
         let conn = Connection::open(&path).unwrap();

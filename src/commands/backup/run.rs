@@ -7,19 +7,23 @@
 //! It decides what to back up and how the halves combine; it does not know how a Cloudron
 //! backup or a restic snapshot is taken and verified (`cloudron::ops`, `backup_compute`).
 
-use serde::Serialize;
-use serde_json::json;
+use std::sync::{Arc, Mutex};
 
+use futures::FutureExt;
+use serde::Serialize;
+
+use super::compute::{self, Failure, RunReport, human_bytes};
 use super::ping::{self, PingReport, PingUrl, Signal};
 use crate::Ctx;
 use crate::cli::backup::RunArgs;
 use crate::cloudron::models::Backup;
 use crate::cloudron::ops::{self, KeepOptions};
-use crate::commands::app::Session;
-use crate::commands::backup_compute::{self as compute, Failure, RunReport, human_bytes};
-use crate::commands::recorded::Recorded;
 use crate::config::Config;
+use crate::core::guard::Tier;
 use crate::error::{Error, Result};
+use crate::exec::deferred::Deferred;
+use crate::exec::{Applied, Batch, Consent, Failure as ExecFailure};
+use crate::journal::{BackupRunPlan, OpPlan, OpResult, TargetResult};
 
 /// What one `backup run` covers, decided from the flags and the configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,16 +80,25 @@ impl Selection {
         Ok(sel)
     }
 
+    /// The compute hosts of the run.
+    fn hosts(&self, cfg: &Config) -> Result<Vec<String>> {
+        if !self.compute {
+            return Ok(Vec::new());
+        }
+        Ok(compute::select_hosts(cfg, self.host.as_deref())?
+            .iter()
+            .map(|h| h.name.clone())
+            .collect())
+    }
+
     /// The journal target: `cloudron compute:calcul compute:gpu`.
     fn target(&self, cfg: &Config) -> Result<String> {
         let mut parts = Vec::new();
         if self.cloudron {
             parts.push("cloudron".to_string());
         }
-        if self.compute {
-            for h in compute::select_hosts(cfg, self.host.as_deref())? {
-                parts.push(format!("compute:{}", h.name));
-            }
+        for h in self.hosts(cfg)? {
+            parts.push(format!("compute:{h}"));
         }
         Ok(parts.join(" "))
     }
@@ -116,7 +129,7 @@ pub struct Report {
     pub pings: Vec<PingReport>,
 }
 
-fn cloudron_half(ctx: &Ctx) -> CloudronRun {
+async fn cloudron_half(ctx: &Ctx) -> CloudronRun {
     let mut r = CloudronRun {
         url: String::new(),
         status: "failed",
@@ -125,21 +138,24 @@ fn cloudron_half(ctx: &Ctx) -> CloudronRun {
         error: None,
         failure: None,
     };
-    let got = Session::open(ctx).and_then(|s| {
-        r.url = s.client.url().to_string();
-        if ctx.global.check {
+    let got: Result<Option<ops::VerifiedBackup>> = async {
+        let c = ctx.world()?.cloudron()?;
+        r.url = c.url().to_string();
+        if ctx.check() {
             return Ok(None);
         }
         let progress = ctx.out.progress("backup cloudron");
-        let timeout = s.client.task_timeout();
-        let v = s.block_on(ops::backup_platform(
-            &s.client,
+        let v = ops::backup_platform(
+            c,
             &KeepOptions::default(),
             progress.as_ref(),
-            timeout,
-        ))?;
+            c.task_timeout(),
+            &|_| {},
+        )
+        .await?;
         Ok(Some(v))
-    });
+    }
+    .await;
     match got {
         Ok(None) => r.status = "would_back_up",
         Ok(Some(v)) => {
@@ -155,32 +171,36 @@ fn cloudron_half(ctx: &Ctx) -> CloudronRun {
     r
 }
 
-/// Run both halves at the same time, each on a thread of its own (each has its own runtime).
-fn both(ctx: &Ctx, sel: &Selection) -> Result<(Option<CloudronRun>, Option<RunReport>)> {
-    std::thread::scope(|scope| {
-        let cloudron = sel.cloudron.then(|| scope.spawn(|| cloudron_half(ctx)));
-        let computed = sel
-            .compute
-            .then(|| compute::collect_run(ctx, sel.host.as_deref()));
-        let cloudron = match cloudron.map(|h| h.join()) {
-            None => None,
-            Some(Ok(c)) => Some(c),
-            Some(Err(_)) => return Err(Error::failed("the Cloudron backup thread panicked")),
-        };
-        Ok((cloudron, computed.transpose()?))
-    })
+/// Both halves at the same time.
+async fn both(ctx: &Ctx, sel: &Selection) -> Result<(Option<CloudronRun>, Option<RunReport>)> {
+    let cloudron = async {
+        if sel.cloudron {
+            Some(cloudron_half(ctx).await)
+        } else {
+            None
+        }
+    };
+    let computed = async {
+        if sel.compute {
+            Some(compute::backup_hosts(ctx, sel.host.as_deref()).await)
+        } else {
+            None
+        }
+    };
+    let (cloudron, computed) = tokio::join!(cloudron, computed);
+    Ok((cloudron, computed.transpose()?))
 }
 
 /// `matelot backup run [--cloudron] [--compute] [--host NAME] [--ping URL [--ping-start]]`.
-pub fn run(ctx: &Ctx, args: RunArgs) -> Result<()> {
+pub async fn run(ctx: &Ctx, args: RunArgs) -> Result<()> {
     let ping = args.ping.as_ref().map(|p| p.check()).transpose()?;
     let mut pinged = false;
-    let result = run_inner(ctx, &args, ping.as_ref(), &mut pinged);
+    let result = run_inner(ctx, &args, ping.as_ref(), &mut pinged).await;
     // A run that failed before its report (configuration, journal) still tells the dead
     // man's switch. A run refused by the lock pings nothing: the holder is doing the backup.
     if let (Some(url), Err(e)) = (&ping, &result)
         && !pinged
-        && !ctx.global.check
+        && !ctx.check()
         && !matches!(e, Error::Locked(_))
     {
         ping::send(&ctx.out, url, Signal::Fail);
@@ -188,11 +208,16 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<()> {
     result
 }
 
-fn run_inner(ctx: &Ctx, args: &RunArgs, ping: Option<&PingUrl>, pinged: &mut bool) -> Result<()> {
+async fn run_inner(
+    ctx: &Ctx,
+    args: &RunArgs,
+    ping: Option<&PingUrl>,
+    pinged: &mut bool,
+) -> Result<()> {
     let cfg = ctx.config()?;
     let sel = Selection::decide(cfg, args.cloudron, args.compute, args.host.as_deref())?;
-    if ctx.global.check {
-        let (cloudron, compute) = both(ctx, &sel)?;
+    if ctx.check() {
+        let (cloudron, compute) = both(ctx, &sel).await?;
         let report = Report {
             status: "check",
             operation: None,
@@ -207,20 +232,50 @@ fn run_inner(ctx: &Ctx, args: &RunArgs, ping: Option<&PingUrl>, pinged: &mut boo
         };
     }
     let target = sel.target(cfg)?;
-    let rec = Recorded::begin(
-        ctx,
-        "backup.run",
-        &target,
-        json!({ "cloudron": sel.cloudron, "compute": sel.compute, "host": sel.host }),
-    )?;
+    let plan = BackupRunPlan {
+        cloudron: sel.cloudron,
+        hosts: sel.hosts(cfg)?,
+    };
+    let run = ctx.begin_run().await?;
     let mut pings = Vec::new();
     if let (Some(url), true) = (ping, args.ping_start) {
         pings.push(ping::send(&ctx.out, url, Signal::Start));
     }
-    let (mut cloudron, mut compute) = both(ctx, &sel)?;
-    for note in notes(cloudron.as_ref(), compute.as_ref()) {
-        rec.note(&note);
+    let halves = Arc::new(Mutex::new(None));
+    let slot = Arc::clone(&halves);
+    let sel_ref = &sel;
+    let work = async move {
+        match both(ctx, sel_ref).await {
+            Err(e) => (Err(ExecFailure::NotApplied(e)), None),
+            Ok((cloudron, compute)) => {
+                let targets = targets_of(cloudron.as_ref(), compute.as_ref());
+                let ok = targets.iter().filter(|t| t.ok).count();
+                let total = targets.len();
+                let notes = notes(cloudron.as_ref(), compute.as_ref()).join("; ");
+                let r = match ok {
+                    n if n == total => Ok(Applied::done(notes)),
+                    0 => Err(ExecFailure::NotApplied(Error::failed(notes))),
+                    _ => Ok(Applied::partial(notes)),
+                };
+                if let Ok(mut s) = slot.lock() {
+                    *s = Some((cloudron, compute));
+                }
+                (r, Some(OpResult::Targets { targets }))
+            }
+        }
     }
+    .boxed();
+    let action = Deferred::new(OpPlan::BackupRun(plan), target, Tier::Mild, work);
+    let done = run
+        .execute(Batch::one(action, Consent::default(), ""))
+        .await?
+        .unwrap_or_default();
+    let op = done.first().map(|e| e.op);
+    let (mut cloudron, mut compute) = halves
+        .lock()
+        .ok()
+        .and_then(|mut h| h.take())
+        .unwrap_or((None, None));
     let mut failures: Vec<Failure> = Vec::new();
     let mut total = 0;
     if let Some(c) = cloudron.as_mut() {
@@ -238,7 +293,11 @@ fn run_inner(ctx: &Ctx, args: &RunArgs, ping: Option<&PingUrl>, pinged: &mut boo
         n if n < total => "partial",
         _ => "failed",
     };
-    let outcome = combine(total, failures);
+    let outcome = if total == 0 {
+        crate::exec::outcome(&done)
+    } else {
+        combine(total, failures)
+    };
     if let Some(url) = ping {
         let signal = if outcome.is_ok() {
             Signal::Success
@@ -250,13 +309,35 @@ fn run_inner(ctx: &Ctx, args: &RunArgs, ping: Option<&PingUrl>, pinged: &mut boo
     }
     let report = Report {
         status,
-        operation: Some(rec.id().0),
+        operation: op.map(|o| o.0),
         cloudron,
         compute,
         pings,
     };
-    let printed = render(ctx, &report);
-    rec.conclude(outcome.and(printed))
+    render(ctx, &report)?;
+    outcome
+}
+
+/// One result per target, for the journal.
+fn targets_of(cloudron: Option<&CloudronRun>, compute: Option<&RunReport>) -> Vec<TargetResult> {
+    let mut v = Vec::new();
+    if let Some(c) = cloudron {
+        v.push(TargetResult {
+            target: "cloudron".into(),
+            ok: c.backup.is_some() && c.error.is_none(),
+            id: c.backup.as_ref().map(|b| b.id.clone()),
+            detail: c.error.clone().unwrap_or_default(),
+        });
+    }
+    for h in compute.map(|r| r.hosts.as_slice()).unwrap_or_default() {
+        v.push(TargetResult {
+            target: format!("compute:{}", h.host),
+            ok: h.snapshot_id.is_some() && h.error.is_none(),
+            id: h.snapshot_id.clone(),
+            detail: h.error.clone().unwrap_or_default(),
+        });
+    }
+    v
 }
 
 /// One journal note per target: what was verified, or why it failed.
@@ -280,7 +361,7 @@ fn notes(cloudron: Option<&CloudronRun>, compute: Option<&RunReport>) -> Vec<Str
 /// The exit-code policy over every target: all fine; one target and it failed -> its own
 /// error; some failed -> partial (4); all failed -> failed (1).
 pub fn combine(total: usize, failures: Vec<Failure>) -> Result<()> {
-    crate::commands::backup_compute::outcome_over("backup", "targets", total, failures)
+    compute::outcome_over("backup", "targets", total, failures)
 }
 
 const HEADERS: [&str; 5] = ["TARGET", "STATUS", "ID", "SIZE", "DETAILS"];

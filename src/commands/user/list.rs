@@ -5,7 +5,32 @@
 
 use serde::Serialize;
 
+use crate::Ctx;
+use crate::cli::user::ListArgs;
 use crate::core::accounts::{AuthorizedKeys, Facts};
+use crate::error::{Error, Result};
+use crate::exec::accounts::Targets;
+
+/// `matelot user list [--on SYSTEMS]`: reads only (no lock, no journal).
+pub async fn list(ctx: &Ctx, a: ListArgs) -> Result<()> {
+    let cfg = ctx.config()?;
+    let targets = Targets::select(cfg, &a.on.on).map_err(Error::Usage)?;
+    let (_estate, facts) =
+        super::apply::connect_and_gather(ctx, ctx.world()?, &targets, None).await?;
+    let accounts = accounts(&facts);
+    if ctx.out.json {
+        ctx.out.json(&serde_json::json!({ "accounts": accounts }))?;
+        return Ok(());
+    }
+    if accounts.is_empty() {
+        ctx.out.info(format!(
+            "no accounts of people on {}",
+            targets.names().join(", ")
+        ));
+    }
+    ctx.out.table(&HEADERS, &rows(&accounts))?;
+    Ok(())
+}
 
 /// One account on one system (the `--json` shape).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

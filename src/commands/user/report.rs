@@ -8,7 +8,16 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use crate::core::accounts::{Change, CloudronChange, ComputeChange, Plan, Tier};
-use crate::exec::accounts::{ChangeResult, OpRow, Outcome};
+use crate::journal::{ChangeResult, OpId, Outcome, Status};
+
+/// One journal row written for a system.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OpRow {
+    /// A host name or `cloudron`.
+    pub system: String,
+    pub op: OpId,
+    pub status: Status,
+}
 
 /// Accounts on one system, by what happened to them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

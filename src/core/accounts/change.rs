@@ -132,13 +132,7 @@ pub struct FromTo {
 }
 
 /// How dangerous a change is, which decides the guard (DESIGN.md "Danger tiers").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Tier {
-    Mild,
-    Moderate,
-    Severe,
-}
+pub use crate::core::guard::Tier;
 
 impl Change {
     pub fn compute(host: &str, change: ComputeChange) -> Change {

@@ -4,6 +4,7 @@
 //! data, and the plan goes out as data to the compute scripts and the Cloudron client.
 
 pub mod change;
+pub mod effect;
 pub mod facts;
 pub mod plan;
 mod plan_cloudron;

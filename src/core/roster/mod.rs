@@ -6,7 +6,8 @@
 //! inside multi-line quoted cells).
 //!
 //! The parser is pure: key file paths are resolved through a [`KeyFiles`] given by the caller
-//! (the thin loader in [`load`] reads them from disk, relative to the roster's directory).
+//! (the loader in `commands/user/files.rs` reads them from disk, relative to the roster's
+//! directory: nothing here does I/O).
 //!
 //! Rules chosen here (the roster format's documentation):
 //! - Columns (any case, spaces, `_` or `-` ignored): username (login, user, uid, account,
@@ -34,14 +35,49 @@ mod check;
 mod csv;
 mod fields;
 pub mod generate;
-pub mod load;
 mod text;
 mod toml;
+
+/// Why a roster could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read roster {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("{}", ProblemList(.0))]
+    Invalid(Vec<RosterError>),
+}
+
+struct ProblemList<'a>(&'a [RosterError]);
+
+impl fmt::Display for ProblemList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            [one] => write!(f, "{one}"),
+            many => {
+                let file = many.first().map(|e| e.file.as_str()).unwrap_or_default();
+                write!(
+                    f,
+                    "{} problems in roster {file}; nothing was changed:",
+                    many.len()
+                )?;
+                for e in many {
+                    write!(f, "\n  {e}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl From<LoadError> for crate::error::Error {
+    fn from(e: LoadError) -> Self {
+        crate::error::Error::Usage(e.to_string())
+    }
+}
 
 #[cfg(test)]
 mod tests;
 
-pub use load::{FsKeyFiles, LoadError, load};
 
 /// A parsed and validated roster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -54,7 +54,20 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Apply `changes` (the plan's Cloudron changes, in order) and return one outcome per change,
 /// in the same order. `tick` is called after each change.
-pub async fn apply_cloudron(
+///
+/// Boxed (and `Send`) here, where its types are concrete: checking that the stream
+/// combinators inside are `Send` from a generic caller trips a known limit of the compiler's
+/// higher-ranked lifetime inference.
+pub fn apply_cloudron<'a>(
+    client: &'a Client,
+    changes: &'a [CloudronChange],
+    facts: &'a CloudronFacts,
+    tick: &'a (dyn Fn() + Sync),
+) -> futures::future::BoxFuture<'a, Vec<Outcome>> {
+    Box::pin(apply_cloudron_inner(client, changes, facts, tick))
+}
+
+async fn apply_cloudron_inner(
     client: &Client,
     changes: &[CloudronChange],
     facts: &CloudronFacts,
@@ -78,23 +91,23 @@ pub async fn apply_cloudron(
     };
     let mut outcomes: Vec<Option<Outcome>> = vec![None; changes.len()];
     // 1. Groups, all at once.
-    let groups: Vec<(usize, Outcome)> = futures::stream::iter(
-        changes
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| matches!(c, CloudronChange::CreateGroup { .. })),
-    )
-    .map(|(i, c)| {
-        let ids = &ids;
-        async move {
-            let o = run_one(client, c, ids).await;
-            tick();
-            (i, o)
+    // The futures are built in loops rather than by closures over the items: a closure
+    // borrowing an item makes the future's `Send` check fail (rust-lang/rust#102211).
+    let ids = &ids;
+    let mut group_work = Vec::new();
+    for (i, c) in changes.iter().enumerate() {
+        if matches!(c, CloudronChange::CreateGroup { .. }) {
+            group_work.push(async move {
+                let o = run_one(client, c, ids).await;
+                tick();
+                (i, o)
+            });
         }
-    })
-    .buffer_unordered(CLOUDRON_CONCURRENCY)
-    .collect()
-    .await;
+    }
+    let groups: Vec<(usize, Outcome)> = futures::stream::iter(group_work)
+        .buffer_unordered(CLOUDRON_CONCURRENCY)
+        .collect()
+        .await;
     for (i, o) in groups {
         outcomes[i] = Some(o);
     }
@@ -109,28 +122,28 @@ pub async fn apply_cloudron(
             None => chains.push((c.subject(), vec![i])),
         }
     }
-    let people: Vec<Vec<(usize, Outcome)>> = futures::stream::iter(chains)
-        .map(|(_, chain)| {
-            let ids = &ids;
-            async move {
-                let mut done = Vec::new();
-                let mut failed: Option<String> = None;
-                for i in chain {
-                    let o = match &failed {
-                        Some(what) => Outcome::NotRun {
-                            reason: format!("cloudron: {what} failed first"),
-                        },
-                        None => run_one(client, &changes[i], ids).await,
-                    };
-                    if !o.is_done() && failed.is_none() {
-                        failed = Some(format!("`{}`", Change::cloudron(changes[i].clone())));
-                    }
-                    tick();
-                    done.push((i, o));
+    let mut people_work = Vec::new();
+    for (_, chain) in chains {
+        people_work.push(async move {
+            let mut done = Vec::new();
+            let mut failed: Option<String> = None;
+            for i in chain {
+                let o = match &failed {
+                    Some(what) => Outcome::NotRun {
+                        reason: format!("cloudron: {what} failed first"),
+                    },
+                    None => run_one(client, &changes[i], ids).await,
+                };
+                if !o.is_done() && failed.is_none() {
+                    failed = Some(format!("`{}`", Change::cloudron(changes[i].clone())));
                 }
-                done
+                tick();
+                done.push((i, o));
             }
-        })
+            done
+        });
+    }
+    let people: Vec<Vec<(usize, Outcome)>> = futures::stream::iter(people_work)
         .buffer_unordered(CLOUDRON_CONCURRENCY)
         .collect()
         .await;

@@ -1,15 +1,19 @@
 //! Open connections to the targeted systems and gather facts: on each compute host ONE SSH
 //! round trip (the facts script on `bash -s`), hosts concurrently with a bound; on Cloudron the
-//! user and group lists, concurrently. Connections stay open so the apply step reuses them.
+//! user and group lists, concurrently. Connections are the run's [`World`]'s, so the apply
+//! step (and anything else in the run) reuses them.
 //! Reading only: nothing here changes a system.
+
+use std::sync::Arc;
 
 use futures::{StreamExt, TryStreamExt};
 
 use super::{AccountsError, HOST_CONCURRENCY, Targets, cloudron_facts};
 use crate::cloudron::Client;
+use crate::compute::Session;
 use crate::compute::scripts::{SHELL, facts_script, parse_facts};
-use crate::compute::{ConnectOptions, Session};
-use crate::config::{ComputeHost, Config};
+use crate::config::ComputeHost;
+use crate::exec::world::World;
 use crate::core::accounts::{CloudronFacts, ComputeFacts, Facts, UidRange};
 
 /// The people's uids on a host: from its `min_uid` up to 60000 (Debian's `LAST_UID` + 1;
@@ -24,7 +28,7 @@ pub fn uid_range(host: &ComputeHost) -> UidRange {
 /// One connected compute host.
 struct Connected {
     host: ComputeHost,
-    session: Session,
+    session: Arc<Session>,
 }
 
 /// Open connections to the systems a command works on.
@@ -49,27 +53,23 @@ impl std::fmt::Debug for Estate {
 }
 
 impl Estate {
-    /// Connect to every targeted host (concurrently; the first failure is returned and
-    /// nothing is changed anywhere). `cloudron` is the client for `targets.cloudron`.
-    pub async fn connect(
-        cfg: &Config,
-        targets: &Targets,
-        cloudron: Option<Client>,
-        opts: &ConnectOptions,
-    ) -> Result<Estate, AccountsError> {
+    /// Connect to every targeted host through the run's [`World`] (concurrently; the first
+    /// failure is returned and nothing is changed anywhere), and take its Cloudron client
+    /// when the Cloudron is a target.
+    pub async fn connect(world: &World, targets: &Targets) -> crate::error::Result<Estate> {
         let hosts: Vec<Connected> = futures::stream::iter(targets.hosts.iter().cloned())
             .map(|host| async move {
-                let kh = crate::compute::known_hosts_file(cfg, &host);
-                let session = Session::connect(&host, &kh, opts).await?;
-                Ok::<_, AccountsError>(Connected { host, session })
+                let session = world.host(&host.name).await?;
+                Ok::<_, crate::error::Error>(Connected { host, session })
             })
             .buffered(HOST_CONCURRENCY)
             .try_collect()
             .await?;
-        Ok(Estate {
-            hosts,
-            cloudron: targets.cloudron.as_ref().and(cloudron),
-        })
+        let cloudron = match &targets.cloudron {
+            Some(_) => Some(world.cloudron()?.clone()),
+            None => None,
+        };
+        Ok(Estate { hosts, cloudron })
     }
 
     /// The hosts, in target order.
@@ -78,11 +78,11 @@ impl Estate {
     }
 
     /// The session to the host called `name`.
-    pub fn session(&self, name: &str) -> Option<&Session> {
+    pub fn session(&self, name: &str) -> Option<Arc<Session>> {
         self.hosts
             .iter()
             .find(|c| c.host.name == name)
-            .map(|c| &c.session)
+            .map(|c| Arc::clone(&c.session))
     }
 
     /// The Cloudron client, when Cloudron is a target.
@@ -122,12 +122,6 @@ impl Estate {
         Ok(Some(cloudron_facts(&users, &groups)))
     }
 
-    /// Close every SSH connection politely (errors are of no interest by then).
-    pub async fn close(self) {
-        for c in self.hosts {
-            let _ = c.session.close().await;
-        }
-    }
 }
 
 /// Run the facts script on one host and parse its output.

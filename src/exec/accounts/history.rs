@@ -1,13 +1,10 @@
 //! What a lock replaced, read back from the journal, so `unlock` restores exactly what was
-//! there. Every account operation journals its planned changes (a JSON array of `Change`); a
-//! `Lock` change carries the account's expiry before the lock. Operations that may have
-//! applied it count (done, partial, interrupted), oldest first, so the newest record wins.
-//! Rows written in another shape (by an older or newer matelot) are skipped, not fatal.
-
-use serde_json::Value;
+//! there. Every account operation journals its typed changes; a `Lock` change carries the
+//! account's expiry before the lock. Operations that may have applied it count (done,
+//! partial, interrupted, unknown), oldest first, so the newest record wins.
 
 use crate::core::accounts::{Change, ComputeChange, PreviousLock};
-use crate::journal::{Filter, Journal, JournalError, Operation, Status};
+use crate::journal::{Filter, Journal, JournalError, OpPlan, Operation, Status};
 
 /// The kind prefix of every account operation in the journal (`user.add`, `user.sync`...).
 pub const LOCK_KINDS: &str = "user";
@@ -28,10 +25,10 @@ pub fn locks_in(ops: &[Operation]) -> Vec<PreviousLock> {
         .filter(|op| {
             matches!(
                 op.status,
-                Status::Done | Status::Partial | Status::Interrupted
+                Status::Done | Status::Partial | Status::Interrupted | Status::Unknown
             )
         })
-        .flat_map(|op| changes_of(&op.planned))
+        .flat_map(|op| changes_of(&op.plan))
         .filter_map(|c| match c {
             Change::Compute {
                 host,
@@ -50,32 +47,26 @@ pub fn locks_in(ops: &[Operation]) -> Vec<PreviousLock> {
         .collect()
 }
 
-/// The changes in a `planned` value: an array of changes, or an object with a `changes`
-/// array. Elements that are not changes are skipped.
-fn changes_of(planned: &Value) -> Vec<Change> {
-    let items = match planned {
-        Value::Array(a) => a,
-        Value::Object(o) => match o.get("changes") {
-            Some(Value::Array(a)) => a,
-            _ => return Vec::new(),
-        },
-        _ => return Vec::new(),
-    };
-    items
-        .iter()
-        .filter_map(|v| serde_json::from_value(v.clone()).ok())
-        .collect()
+/// The account changes of a plan (none for other kinds).
+fn changes_of(plan: &OpPlan) -> Vec<Change> {
+    match plan {
+        OpPlan::UserAdd(p) | OpPlan::UserLock(p) | OpPlan::UserUnlock(p) | OpPlan::UserSync(p) => {
+            p.changes.clone()
+        }
+        _ => Vec::new(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::journal::{Actor, OpId, ProcessId};
+    use crate::journal::{AccountsPlan, Actor, OpId, OpKind, ProcessId, RunId};
 
-    fn op(id: i64, status: Status, planned: Value) -> Operation {
+    fn op(id: i64, status: Status, changes: Vec<Change>) -> Operation {
         Operation {
             id: OpId(id),
-            kind: "user.lock".into(),
+            run: RunId("r".into()),
+            kind: OpKind::UserLock,
             target: "user:bob@calcul".into(),
             status,
             created_at: chrono::Utc::now(),
@@ -84,49 +75,39 @@ mod tests {
             actor: Actor::current(),
             process: ProcessId::current(),
             command: Vec::new(),
-            planned,
+            plan: OpPlan::UserLock(AccountsPlan {
+                system: "calcul".into(),
+                subject: "user:bob".into(),
+                changes,
+            }),
             restore_point: None,
+            restore_point_problem: None,
+            result: None,
             message: None,
             undo_hint: None,
+            undoes: None,
         }
     }
 
-    fn lock(host: &str, user: &str, expiry: Option<i64>) -> Value {
-        serde_json::to_value(Change::compute(
+    fn lock(host: &str, user: &str, expiry: Option<i64>) -> Change {
+        Change::compute(
             host,
             ComputeChange::Lock {
                 user: user.into(),
                 previous_expiry: expiry,
             },
-        ))
-        .unwrap()
+        )
     }
 
     #[test]
     fn locks_are_read_oldest_first_from_ops_that_may_have_applied() {
         // Newest first, as Journal::list returns them.
         let ops = vec![
-            op(
-                5,
-                Status::Failed,
-                Value::Array(vec![lock("calcul", "bob", Some(1))]),
-            ),
-            op(
-                4,
-                Status::Refused,
-                Value::Array(vec![lock("calcul", "bob", Some(2))]),
-            ),
-            op(
-                3,
-                Status::Partial,
-                serde_json::json!({"changes": [lock("gpu", "bob", None), {"on": "martian"}]}),
-            ),
-            op(
-                2,
-                Status::Done,
-                Value::Array(vec![lock("calcul", "bob", Some(20_500))]),
-            ),
-            op(1, Status::Interrupted, Value::String("not changes".into())),
+            op(5, Status::Failed, vec![lock("calcul", "bob", Some(1))]),
+            op(4, Status::Refused, vec![lock("calcul", "bob", Some(2))]),
+            op(3, Status::Partial, vec![lock("gpu", "bob", None)]),
+            op(2, Status::Done, vec![lock("calcul", "bob", Some(20_500))]),
+            op(1, Status::Interrupted, vec![]),
         ];
         let locks = locks_in(&ops);
         assert_eq!(

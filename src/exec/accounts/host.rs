@@ -1,6 +1,5 @@
 //! One host's account changes as ONE batched script over the host's open SSH session, and what
-//! happened to each step. [`remove_on_host`] is the same for a single `RemoveUser` change, for
-//! the guarded `user remove` (which takes its restore point first: that is not done here).
+//! happened to each step.
 
 use serde::Serialize;
 
@@ -67,28 +66,6 @@ pub async fn apply_on_host(
     })
 }
 
-/// Remove one account and its home on one host (`userdel -r`, idempotent: an account that is
-/// already gone is `Unchanged`). Only for a `RemoveUser` change; the caller must have taken
-/// and verified its restore point and journalled the operation first.
-pub async fn remove_on_host(
-    host: &str,
-    session: &Session,
-    change: &ComputeChange,
-) -> Result<Outcome, AccountsError> {
-    if !matches!(change, ComputeChange::RemoveUser { .. }) {
-        return Err(AccountsError::Invalid(format!(
-            "remove_on_host applies a user removal, not {change:?}"
-        )));
-    }
-    let run = apply_on_host(host, session, std::slice::from_ref(change)).await?;
-    Ok(run
-        .outcomes()
-        .into_iter()
-        .next()
-        .unwrap_or(Outcome::Unknown {
-            reason: format!("{host}: the script reported nothing ({})", run.end),
-        }))
-}
 
 #[cfg(test)]
 mod tests {
