@@ -7,6 +7,21 @@ use serde_json::json;
 
 use super::*;
 
+fn run() -> RunId {
+    RunId("testrun1".into())
+}
+
+fn app(fqdn: &str) -> AppRef {
+    AppRef {
+        app_id: format!("id-{fqdn}"),
+        fqdn: fqdn.into(),
+    }
+}
+
+fn new(plan: OpPlan, target: &str) -> NewOp {
+    NewOp::new(plan, target, &run())
+}
+
 fn fresh() -> (tempfile::TempDir, Journal) {
     let dir = tempfile::tempdir().unwrap();
     let j = Journal::open(&dir.path().join("state/journal.sqlite")).unwrap();
@@ -90,80 +105,118 @@ fn an_unversioned_database_is_migrated_and_a_newer_one_refused() {
 }
 
 #[test]
-fn an_operation_records_its_writer_and_hides_secrets() {
+fn an_operation_records_its_writer_run_and_typed_plan_and_hides_secrets_in_text() {
     let (_dir, j) = fresh();
     let id = j
         .begin(
-            NewOp::new("app.uninstall", "matomo.example.org")
-                .planned(json!({"uninstall": "matomo.example.org", "token": "abc"}))
-                .command(vec![
-                    "matelot".into(),
-                    "--token".into(),
-                    "abc".into(),
-                    "app".into(),
-                    "uninstall".into(),
-                ]),
+            new(OpPlan::AppStop(app("matomo.example.org")), "matomo.example.org").command(vec![
+                "matelot".into(),
+                "--token".into(),
+                "abc".into(),
+                "app".into(),
+                "stop".into(),
+            ]),
         )
         .unwrap();
     let op = j.get(id).unwrap().unwrap();
     assert_eq!(op.id, id);
-    assert_eq!(op.kind, "app.uninstall");
+    assert_eq!(op.run, run());
+    assert_eq!(op.kind, OpKind::AppStop);
+    assert_eq!(op.plan, OpPlan::AppStop(app("matomo.example.org")));
     assert_eq!(op.target, "matomo.example.org");
     assert_eq!(op.status, Status::Planned);
     assert_eq!(op.process, ProcessId::current());
     assert_eq!(op.actor, Actor::current());
-    assert_eq!(
-        op.command,
-        ["matelot", "--token", "<redacted>", "app", "uninstall"]
-    );
-    assert_eq!(
-        op.planned,
-        json!({"uninstall": "matomo.example.org", "token": "<redacted>"})
-    );
+    assert_eq!(op.command, ["matelot", "--token", "<redacted>", "app", "stop"]);
     assert!(op.started_at.is_none() && op.finished_at.is_none());
     assert!(op.restore_point.is_none() && op.undo_hint.is_none());
-    // The JSON shape is stable: ids are numbers, times are RFC 3339 UTC with milliseconds.
+    // The JSON shape is stable: ids are numbers, times are RFC 3339 UTC with milliseconds,
+    // the kind and its plan side by side.
     let v = serde_json::to_value(&op).unwrap();
     assert_eq!(v["id"], json!(id.0));
     assert_eq!(v["status"], "planned");
+    assert_eq!(v["kind"], "app.stop");
+    assert_eq!(v["plan"]["fqdn"], "matomo.example.org");
+    assert_eq!(v["run"], "testrun1");
     let created = v["created_at"].as_str().unwrap();
     assert!(created.ends_with('Z') && created.len() == 24, "{created}");
     assert!(!v.to_string().contains("abc"), "{v}");
 }
 
 #[test]
+fn restore_points_and_plans_are_stored_exactly_never_rewritten_by_the_redactor() {
+    let (_dir, j) = fresh();
+    // A label and a name that look like secrets to a text redactor must come back intact:
+    // a restore point that was rewritten cannot restore anything.
+    let plan = OpPlan::AppBackup(AppBackupPlan {
+        app_id: "a1".into(),
+        fqdn: "wiki.example.org".into(),
+        label: Some("deploy_token=42 Jo Bearer Smith".into()),
+        keep_days: None,
+    });
+    let id = j.begin(new(plan.clone(), "wiki.example.org")).unwrap();
+    let rp = RestorePoint::AppBackup(AppBackupPoint {
+        backup_id: "b1".into(),
+        app_id: "a1".into(),
+        fqdn: "wiki.example.org".into(),
+        task_id: Some("7".into()),
+        label: Some("password=hunter2".into()),
+        preserve_secs: Some(60),
+        creation_time: None,
+    });
+    j.set_restore_point(id, &rp).unwrap();
+    let op = j.get(id).unwrap().unwrap();
+    assert_eq!(op.plan, plan);
+    assert_eq!(op.restore_point, Some(rp));
+}
+
+#[test]
 fn an_operation_goes_through_its_lifecycle_and_tells_its_story() {
     let (_dir, j) = fresh();
-    let id = j
-        .begin(NewOp::new("user.remove", "user:alice@calcul"))
-        .unwrap();
-    let rp = RestorePoint {
-        kind: "restic.snapshot".into(),
-        id: "1a2b3c4d".into(),
-        details: json!({"paths": ["/home/alice"], "password": "x"}),
-    };
+    let plan = OpPlan::UserRemove(UserRemovePlan::Compute {
+        host: "calcul".into(),
+        username: "alice".into(),
+    });
+    let id = j.begin(new(plan, "user:alice@calcul")).unwrap();
+    let rp = RestorePoint::AppBackup(AppBackupPoint {
+        backup_id: "1a2b3c4d".into(),
+        app_id: "a".into(),
+        fqdn: String::new(),
+        task_id: None,
+        label: None,
+        preserve_secs: None,
+        creation_time: None,
+    });
     j.set_restore_point(id, &rp).unwrap();
     j.note(id, "snapshot 1a2b3c4d verified").unwrap();
-    j.set_status(id, Status::Running).unwrap();
+    j.set_running(id).unwrap();
+    j.record_result(
+        id,
+        &OpResult::Account {
+            summary: "alice removed on calcul".into(),
+        },
+    )
+    .unwrap();
     j.finish(id, Status::Done, None).unwrap();
     j.set_undo_hint(id, &format!("matelot undo {id}")).unwrap();
 
     let op = j.get(id).unwrap().unwrap();
     assert_eq!(op.status, Status::Done);
+    assert!(op.reached_running());
     assert!(op.started_at.is_some() && op.finished_at.is_some());
     assert!(op.created_at <= op.started_at.unwrap());
     assert!(op.started_at.unwrap() <= op.finished_at.unwrap());
-    let stored = op.restore_point.unwrap();
+    assert_eq!(op.restore_point.unwrap().id(), "1a2b3c4d");
     assert_eq!(
-        (stored.kind.as_str(), stored.id.as_str()),
-        ("restic.snapshot", "1a2b3c4d")
+        op.result,
+        Some(OpResult::Account {
+            summary: "alice removed on calcul".into()
+        })
     );
-    assert_eq!(stored.details["password"], "<redacted>");
     assert_eq!(
         op.undo_hint.as_deref(),
         Some(format!("matelot undo {id}").as_str())
     );
-
     let story: Vec<String> = j
         .events(id)
         .unwrap()
@@ -174,9 +227,10 @@ fn an_operation_goes_through_its_lifecycle_and_tells_its_story() {
         story,
         [
             "begun as planned",
-            "restore point restic.snapshot 1a2b3c4d",
+            "restore point cloudron.app_backup 1a2b3c4d",
             "snapshot 1a2b3c4d verified",
             "planned -> running",
+            "result: alice removed on calcul",
             "running -> done",
             &format!("undo: matelot undo {id}"),
         ]
@@ -187,8 +241,9 @@ fn an_operation_goes_through_its_lifecycle_and_tells_its_story() {
 fn finished_operations_stay_finished_and_bad_requests_are_refused() {
     let (_dir, j) = fresh();
     let id = j
-        .begin(NewOp::new("app.stop", "wiki.example.org").running())
+        .begin(new(OpPlan::AppStop(app("wiki.example.org")), "wiki.example.org"))
         .unwrap();
+    j.set_running(id).unwrap();
     assert!(j.get(id).unwrap().unwrap().started_at.is_some());
     j.finish(
         id,
@@ -201,7 +256,7 @@ fn finished_operations_stay_finished_and_bad_requests_are_refused() {
         op.message.as_deref(),
         Some("HTTP 500 at https://x/?access_token=<redacted>")
     );
-    match j.set_status(id, Status::Running) {
+    match j.set_running(id) {
         Err(JournalError::Finished {
             status: Status::Failed,
             ..
@@ -213,11 +268,11 @@ fn finished_operations_stay_finished_and_bad_requests_are_refused() {
         Err(JournalError::Invalid(_))
     ));
     assert!(matches!(
-        j.begin(NewOp::new(" ", "x")),
+        j.settle(id, Status::Done, "x"),
         Err(JournalError::Invalid(_))
     ));
     let missing = OpId(id.0 + 100);
-    let err = j.set_status(missing, Status::Running).unwrap_err();
+    let err = j.set_running(missing).unwrap_err();
     assert!(matches!(err, JournalError::NotFound { .. }), "{err:?}");
     assert!(err.to_string().contains("matelot journal list"), "{err}");
     assert_eq!(crate::error::Error::from(err).exit_code(), 2);
@@ -226,19 +281,48 @@ fn finished_operations_stay_finished_and_bad_requests_are_refused() {
 }
 
 #[test]
-fn list_filters_and_orders_newest_first() {
+fn list_filters_by_kind_target_status_run_and_undo_link() {
     let (_dir, j) = fresh();
     let a = j
-        .begin(NewOp::new("app.uninstall", "matomo.example.org"))
+        .begin(new(
+            OpPlan::AppStop(app("matomo.example.org")),
+            "matomo.example.org",
+        ))
         .unwrap();
     let b = j
-        .begin(NewOp::new("app.backup", "Wiki.example.org"))
+        .begin(new(
+            OpPlan::AppBackup(AppBackupPlan {
+                app_id: "w".into(),
+                fqdn: "Wiki.example.org".into(),
+                label: None,
+                keep_days: None,
+            }),
+            "Wiki.example.org",
+        ))
         .unwrap();
+    let other_run = RunId("otherrun".into());
     let c = j
-        .begin(NewOp::new("user.add", "user:alice@calcul"))
+        .begin(NewOp::new(
+            OpPlan::UserRemove(UserRemovePlan::Cloudron {
+                username: "alice".into(),
+                user_id: "u1".into(),
+            }),
+            "user:alice@cloudron",
+            &other_run,
+        ))
         .unwrap();
     let d = j
-        .begin(NewOp::new("application.x", "matomo.example.org"))
+        .begin(new(
+            OpPlan::Undo(UndoPlan {
+                undoes: a,
+                of_kind: OpKind::AppStop,
+                action: UndoAction::SetRunState {
+                    app: app("matomo.example.org"),
+                    running: true,
+                },
+            }),
+            "matomo.example.org",
+        ))
         .unwrap();
     j.finish(a, Status::Done, None).unwrap();
     j.finish(c, Status::Failed, Some("no")).unwrap();
@@ -256,18 +340,14 @@ fn list_filters_and_orders_newest_first() {
         kind: Some(k.into()),
         ..Filter::default()
     };
-    assert_eq!(
-        ids(kind("app")),
-        [b, a],
-        "`app` is a prefix of app.*, not of application.*"
-    );
+    assert_eq!(ids(kind("app")), [b, a]);
     assert_eq!(ids(kind("app.backup")), [b]);
+    assert_eq!(ids(kind("undo")), [d]);
     let contains = |t: &str| Filter {
         target: Some(TargetMatch::Contains(t.into())),
         ..Filter::default()
     };
     assert_eq!(ids(contains("WIKI")), [b]);
-    assert_eq!(ids(contains("example.org")), [d, b, a]);
     assert_eq!(ids(contains("100%_")), []);
     let exact = Filter {
         target: Some(TargetMatch::Exact("matomo.example.org".into())),
@@ -280,28 +360,20 @@ fn list_filters_and_orders_newest_first() {
     };
     assert_eq!(ids(status(Status::Done)), [a]);
     assert_eq!(ids(status(Status::Planned)), [d, b]);
-    let newest_planned = Filter {
-        status: Some(Status::Planned),
-        limit: Some(1),
+    let by_run = |r: &RunId| Filter {
+        run: Some(r.clone()),
         ..Filter::default()
     };
-    assert_eq!(ids(newest_planned), [d]);
-    let none = Filter {
-        status: Some(Status::Planned),
-        limit: Some(0),
-        ..Filter::default()
-    };
-    assert_eq!(ids(none), []);
+    assert_eq!(ids(by_run(&other_run)), [c]);
+    assert_eq!(ids(by_run(&run())), [d, b, a]);
+    let undos: Vec<OpId> = j.undos_of(a).unwrap().iter().map(|o| o.id).collect();
+    assert_eq!(undos, [d]);
+    assert_eq!(j.get(d).unwrap().unwrap().undoes, Some(a));
     let future = Filter {
         since: Some(Utc::now() + chrono::Duration::hours(1)),
         ..Filter::default()
     };
     assert_eq!(ids(future), []);
-    let past = Filter {
-        since: Some(Utc::now() - chrono::Duration::hours(1)),
-        ..Filter::default()
-    };
-    assert_eq!(ids(past).len(), 4);
     assert_eq!(
         j.latest_for_target("matomo.example.org")
             .unwrap()
@@ -309,24 +381,35 @@ fn list_filters_and_orders_newest_first() {
             .id,
         d
     );
-    assert!(j.latest_for_target("matomo").unwrap().is_none());
 }
 
 #[test]
-fn rows_left_open_by_a_dead_process_read_as_interrupted_until_reconciled() {
+fn rows_left_open_by_a_dead_process_read_as_interrupted_until_settled() {
     let (_dir, mut j) = fresh();
-    let mine = j.begin(NewOp::new("app.backup", "mine")).unwrap();
+    let mine = j
+        .begin(new(OpPlan::AppStart(app("mine")), "mine"))
+        .unwrap();
     let me = j.me.clone();
     j.me = dead_process();
     let dead = j
-        .begin(NewOp::new("app.uninstall", "dead").running())
+        .begin(new(OpPlan::AppStart(app("dead")), "dead"))
         .unwrap();
+    j.set_running(dead).unwrap_or_else(|_| {
+        // The row already reads interrupted to this (dead) writer: move it by hand.
+        j.conn()
+            .execute(
+                "UPDATE operations SET status = 'running', started_at = created_at WHERE id = ?1",
+                [dead.0],
+            )
+            .map(|_| ())
+            .unwrap()
+    });
     j.me = ProcessId {
         host: format!("{}-other", me.host),
         ..dead_process()
     };
     let remote = j
-        .begin(NewOp::new("app.uninstall", "remote").running())
+        .begin(new(OpPlan::AppStart(app("remote")), "remote"))
         .unwrap();
     j.me = me;
 
@@ -335,40 +418,104 @@ fn rows_left_open_by_a_dead_process_read_as_interrupted_until_reconciled() {
     assert_eq!(status(dead), Status::Interrupted);
     assert_eq!(
         status(remote),
-        Status::Running,
+        Status::Planned,
         "another host's process is not judged"
     );
-    let interrupted = Filter {
-        status: Some(Status::Interrupted),
-        ..Filter::default()
-    };
-    let found: Vec<OpId> = j.list(&interrupted).unwrap().iter().map(|o| o.id).collect();
-    assert_eq!(found, [dead]);
-    let running = Filter {
-        status: Some(Status::Running),
-        ..Filter::default()
-    };
-    let found: Vec<OpId> = j.list(&running).unwrap().iter().map(|o| o.id).collect();
-    assert_eq!(found, [remote]);
+    let unsettled: Vec<OpId> = j.unsettled().unwrap().iter().map(|o| o.id).collect();
+    assert_eq!(unsettled, [dead]);
 
-    // Reading did not write: the stored status is still running until reconciled.
-    let stored = j.stored_status(&j.conn(), dead).unwrap();
-    assert_eq!(stored, Status::Running);
-    assert_eq!(j.reconcile_interrupted().unwrap(), [dead]);
-    assert_eq!(
-        j.stored_status(&j.conn(), dead).unwrap(),
-        Status::Interrupted
-    );
-    assert!(j.reconcile_interrupted().unwrap().is_empty());
+    assert_eq!(j.mark_interrupted().unwrap(), [dead]);
+    assert!(j.mark_interrupted().unwrap().is_empty());
     let op = j.get(dead).unwrap().unwrap();
     assert!(op.message.unwrap().contains("ended before finishing it"));
-    let last = j.events(dead).unwrap().pop().unwrap();
-    assert_eq!(last.status, Some(Status::Interrupted));
-    // An interrupted operation is finished: it cannot be resumed by mistake.
+    // An interrupted operation cannot be resumed by mistake, only settled.
     assert!(matches!(
-        j.set_status(dead, Status::Running),
+        j.set_running(dead),
         Err(JournalError::Finished { .. })
     ));
+    j.settle(dead, Status::NotApplied, "settled: the app is not running")
+        .unwrap();
+    let op = j.get(dead).unwrap().unwrap();
+    assert_eq!(op.status, Status::NotApplied);
+    assert!(op.finished_at.is_some());
+    assert!(j.unsettled().unwrap().is_empty());
+    assert!(matches!(
+        j.settle(dead, Status::Done, "again"),
+        Err(JournalError::Invalid(_))
+    ));
+}
+
+#[test]
+fn a_journal_written_by_schema_1_is_migrated_to_typed_operations() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.sqlite");
+    std::fs::copy("tests/fixtures/journal/schema-v1.sqlite", &path).unwrap();
+    let j = Journal::open(&path).unwrap();
+    assert_eq!(j.schema_version().unwrap(), schema::latest());
+    let ops = j.list(&Filter::default()).unwrap();
+    assert_eq!(ops.len(), 26, "every old row is kept");
+    let unreadable: Vec<String> = ops
+        .iter()
+        .filter_map(|o| match &o.plan {
+            OpPlan::Unreadable(u) => Some(format!("{} {}: {}", o.id, o.kind, u.why)),
+            _ => None,
+        })
+        .collect();
+    assert!(unreadable.is_empty(), "{unreadable:?}");
+    let problems: Vec<String> = ops
+        .iter()
+        .filter_map(|o| o.restore_point_problem.clone())
+        .collect();
+    assert!(problems.is_empty(), "{problems:?}");
+    let op = |n: i64| j.get(OpId(n)).unwrap().unwrap();
+    // Kinds, as the old rows said.
+    let kinds: Vec<&str> = ops.iter().rev().map(|o| o.kind.as_str()).collect();
+    assert_eq!(&kinds[..4], ["user.sync", "user.sync", "user.add", "user.add"]);
+    // An uninstall keeps its plan and its restore point, typed.
+    let u = op(15);
+    assert!(matches!(&u.plan, OpPlan::AppUninstall(p) if p.fqdn == "analytics.example.org"));
+    assert!(matches!(&u.restore_point, Some(RestorePoint::AppBackup(b)) if b.backup_id.starts_with("app_")));
+    // Its undo is linked to it, with the reinstall it did.
+    let undo = op(16);
+    assert_eq!(undo.undoes, Some(OpId(15)));
+    match &undo.plan {
+        OpPlan::Undo(p) => assert!(matches!(&p.action, UndoAction::ReinstallApp { app, .. } if app.fqdn == "analytics.example.org")),
+        other => panic!("{other:?}"),
+    }
+    let undos: Vec<OpId> = j.undos_of(OpId(15)).unwrap().iter().map(|o| o.id).collect();
+    assert_eq!(undos, [OpId(16)]);
+    // An app backup's backup became its result, not a restore point.
+    let b = op(12);
+    assert!(b.restore_point.is_none());
+    assert!(matches!(&b.result, Some(OpResult::Task(t)) if t.backup_id.is_some()));
+    // A compute removal keeps the account's restore point whole.
+    match &op(18).restore_point {
+        Some(RestorePoint::ComputeAccount(a)) => {
+            assert_eq!((a.username.as_str(), a.host.as_str()), ("zoe", "calcul"));
+            assert!(a.passwd_line.starts_with("zoe:x:"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(&op(19).restore_point, Some(RestorePoint::CloudronUser(_))));
+    // Rows of one old invocation share a run id; different invocations do not.
+    assert_eq!(op(1).run, op(2).run);
+    assert_ne!(op(2).run, op(3).run);
+    // Accounts plans keep their system and subject.
+    match &op(5).plan {
+        OpPlan::UserLock(p) => assert_eq!((p.system.as_str(), p.subject.as_str()), ("calcul", "user:zoe")),
+        other => panic!("{other:?}"),
+    }
+    // New operations continue after the old ids.
+    let id = j
+        .begin(new(OpPlan::AppStart(app("x.example.org")), "x.example.org"))
+        .unwrap();
+    assert_eq!(id, OpId(27));
+    // Protections survive.
+    assert!(j.is_protected("www.example.org").unwrap());
+    drop(j);
+    // Opening again is a no-op.
+    let j = Journal::open(&path).unwrap();
+    assert_eq!(j.list(&Filter::default()).unwrap().len(), 27);
 }
 
 #[test]

@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use matelot::journal::{Journal, NewOp, OpId, RestorePoint, Status};
+use matelot::journal::{
+    AppBackupPlan, AppBackupPoint, AppRef, AppUninstallPlan, Journal, NewOp, OpId, OpPlan,
+    RestorePoint, RunId, Status,
+};
 use serde_json::{Value, json};
 
 use crate::support::{Run, Test};
@@ -91,34 +94,68 @@ fn journal_path(t: &Test) -> PathBuf {
 
 /// A journal with three operations: a finished uninstall with a restore point, a failed
 /// user add, and a planned backup.
+fn run_id() -> RunId {
+    RunId("seeded01".into())
+}
+
+fn uninstall_plan() -> OpPlan {
+    OpPlan::AppUninstall(AppUninstallPlan {
+        app_id: "a1b2".into(),
+        fqdn: "matomo.example.org".into(),
+        subdomain: "matomo".into(),
+        domain: "example.org".into(),
+        app_store_id: "org.matomo.cloudronapp@1.58.2".into(),
+        manifest_id: "org.matomo.cloudronapp".into(),
+        version: "1.58.2".into(),
+        label: None,
+        access_restriction: None,
+    })
+}
+
+fn backup_plan(fqdn: &str) -> OpPlan {
+    OpPlan::AppBackup(AppBackupPlan {
+        app_id: "w1".into(),
+        fqdn: fqdn.into(),
+        label: None,
+        keep_days: None,
+    })
+}
+
 fn seeded() -> (Test, [OpId; 3]) {
     let t = Test::new();
     let j = Journal::open(&journal_path(&t)).unwrap();
     let a = j
         .begin(
-            NewOp::new("app.uninstall", "matomo.example.org")
-                .planned(json!([{"change": "app.uninstall", "app": "matomo.example.org"}]))
-                .command(
-                    ["matelot", "--token", "s3cr3t", "app", "uninstall", "matomo"]
-                        .map(String::from)
-                        .to_vec(),
-                ),
+            NewOp::new(uninstall_plan(), "matomo.example.org", &run_id()).command(
+                ["matelot", "--token", "s3cr3t", "app", "uninstall", "matomo"]
+                    .map(String::from)
+                    .to_vec(),
+            ),
         )
         .unwrap();
     j.set_restore_point(
         a,
-        &RestorePoint {
-            kind: "cloudron.app_backup".into(),
-            id: "backup-20250601".into(),
-            details: json!({"app_id": "a1b2"}),
-        },
+        &RestorePoint::AppBackup(AppBackupPoint {
+            backup_id: "backup-20250601".into(),
+            app_id: "a1b2".into(),
+            fqdn: "matomo.example.org".into(),
+            task_id: None,
+            label: None,
+            preserve_secs: None,
+            creation_time: None,
+        }),
     )
     .unwrap();
-    j.set_status(a, Status::Running).unwrap();
+    j.set_running(a).unwrap();
     j.finish(a, Status::Done, None).unwrap();
     j.set_undo_hint(a, &format!("matelot undo {a}")).unwrap();
+    let add = OpPlan::UserAdd(matelot::journal::AccountsPlan {
+        system: "calcul".into(),
+        subject: "user:alice".into(),
+        changes: Vec::new(),
+    });
     let b = j
-        .begin(NewOp::new("user.add", "user:alice@calcul"))
+        .begin(NewOp::new(add, "user:alice@calcul", &run_id()))
         .unwrap();
     j.finish(
         b,
@@ -127,7 +164,11 @@ fn seeded() -> (Test, [OpId; 3]) {
     )
     .unwrap();
     let c = j
-        .begin(NewOp::new("app.backup", "wiki.example.org"))
+        .begin(NewOp::new(
+            backup_plan("wiki.example.org"),
+            "wiki.example.org",
+            &run_id(),
+        ))
         .unwrap();
     (t, [a, b, c])
 }
@@ -282,8 +323,9 @@ fn a_killed_writer_leaves_an_interrupted_operation() {
         let path = std::env::var(JOURNAL).unwrap();
         let j = Journal::open(Path::new(&path)).unwrap();
         let id = j
-            .begin(NewOp::new("app.uninstall", "matomo.example.org").running())
+            .begin(NewOp::new(uninstall_plan(), "matomo.example.org", &run_id()))
             .unwrap();
+        j.set_running(id).unwrap();
         println!("@@ready {id}");
         wait_in_child(|| false);
     }
@@ -318,9 +360,9 @@ fn a_killed_writer_leaves_an_interrupted_operation() {
         .success()
         .stdout_has("interrupted");
 
-    // Reconciling persists it, with a message that says what happened.
+    // Marking persists it, with a message that says what happened.
     let j = Journal::open(&journal_path(&t)).unwrap();
-    assert_eq!(j.reconcile_interrupted().unwrap(), [OpId(id)]);
+    assert_eq!(j.mark_interrupted().unwrap(), [OpId(id)]);
     run_in(&t, &["journal", "show", &id.to_string()])
         .success()
         .stdout_has("Status:         interrupted")
@@ -343,8 +385,12 @@ fn two_concurrent_writers_lose_nothing() {
         wait_in_child(|| go.exists());
         let start = Instant::now();
         for i in 0..WRITES_PER_CHILD {
+            let plan = OpPlan::AppStart(AppRef {
+                app_id: format!("{name}-{i}"),
+                fqdn: format!("{name}-{i}"),
+            });
             let id = j
-                .begin(NewOp::new("test.write", format!("{name}-{i}")).running())
+                .begin(NewOp::new(plan, format!("{name}-{i}"), &run_id()))
                 .unwrap();
             j.finish(id, Status::Done, None).unwrap();
         }

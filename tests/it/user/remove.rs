@@ -1,15 +1,15 @@
-//! The account mechanics the guarded `user remove` builds on: `exec::accounts::remove_on_host`
-//! removes one account and its home on a real host, is idempotent, and refuses any other
-//! change. (Taking and verifying the restore point first is the guard's job, not tested here.)
+//! The account mechanics removals build on: a `RemoveUser` step of the host's apply script
+//! removes one account and its home on a real host and is idempotent. (The guarded
+//! `user remove`, with its restore point first, is tested over the binary in `guard/user.rs`.)
 
 use matelot::compute::{ConnectOptions, Session};
 use matelot::core::accounts::ComputeChange;
-use matelot::exec::accounts::{Outcome, remove_on_host};
+use matelot::exec::accounts::{Outcome, apply_on_host};
 
 use super::estate::Estate;
 
 #[test]
-fn remove_on_host_removes_one_account_and_its_home_once() {
+fn a_removal_step_removes_one_account_and_its_home_once() {
     // The estate owns runtimes of its own: keep it outside the async block.
     let e = Estate::start("rm-one");
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -36,10 +36,11 @@ async fn check(e: &Estate) {
         uid,
         home: "/home/gone".into(),
     };
-    let first = remove_on_host("rm-one", &session, &change)
+    let first = apply_on_host("rm-one", &session, std::slice::from_ref(&change))
         .await
-        .expect("remove");
-    assert_eq!(first, Outcome::Changed);
+        .expect("remove")
+        .outcomes();
+    assert_eq!(first, [Outcome::Changed]);
     assert!(!e.try_exec(&["id", "gone"]).0, "the account is gone");
     assert!(
         !e.try_exec(&["test", "-e", "/home/gone"]).0,
@@ -48,20 +49,11 @@ async fn check(e: &Estate) {
     assert!(e.try_exec(&["id", "stays"]).0, "nobody else is touched");
     assert!(e.try_exec(&["test", "-d", "/home/stays"]).0);
 
-    let again = remove_on_host("rm-one", &session, &change)
+    let again = apply_on_host("rm-one", &session, std::slice::from_ref(&change))
         .await
-        .expect("again");
-    assert_eq!(again, Outcome::Unchanged);
-
-    let lock = ComputeChange::Lock {
-        user: "stays".into(),
-        previous_expiry: None,
-    };
-    let err = remove_on_host("rm-one", &session, &lock)
-        .await
-        .expect_err("only removals");
-    assert!(err.to_string().contains("applies a user removal"), "{err}");
-    assert_eq!(e.shadow("stays")[7], "", "the refused change did nothing");
+        .expect("again")
+        .outcomes();
+    assert_eq!(again, [Outcome::Unchanged]);
     let _ = session.close().await;
 }
 
