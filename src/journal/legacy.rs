@@ -318,13 +318,15 @@ pub(super) fn migrate_v1_rows(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     for (row, run) in rows.iter().zip(&runs) {
         let c = convert(row, &rows);
         let kind = c.plan.kind();
+        let unreadable = matches!(c.plan, OpPlan::Unreadable(_));
         let (rk, rid, rdetails) = match &c.restore {
             Some(rp) => (
                 Some(rp.kind_name().to_string()),
                 Some(rp.id()),
                 Some(rp.details().to_string()),
             ),
-            // A restore point this code could not re-type is kept as it was.
+            None if !unreadable => (None, None, None),
+            // The restore point of a row this code could not re-type is kept as it was.
             None => (
                 row.restore_kind.clone(),
                 row.restore_id.clone(),

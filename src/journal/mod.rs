@@ -148,6 +148,7 @@ impl Journal {
         }
         // FULL: a committed row survives a power cut, which is the point of writing it first.
         conn.pragma_update(None, "synchronous", "FULL")
+            .and_then(|()| conn.pragma_update(None, "foreign_keys", "OFF"))
             .map_err(|e| map_sql(path, "setting pragmas", e))?;
         // Foreign keys are enforced after migrating: a migration that rebuilds a table drops
         // the old one, which SQLite refuses while rows reference it.

@@ -13,7 +13,7 @@ use matelot::journal::{
     AppBackupPlan, AppBackupPoint, AppRef, AppUninstallPlan, Journal, NewOp, OpId, OpPlan,
     RestorePoint, RunId, Status,
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::support::{Run, Test};
 

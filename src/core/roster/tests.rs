@@ -228,8 +228,16 @@ fn fixture(name: &str) -> Result<Roster, LoadError> {
     let dir = Path::new("tests/fixtures/rosters");
     let path = dir.join(name);
     let text = std::fs::read_to_string(&path).expect("fixture");
+    // Like the loader: only regular files (a hostile roster names /dev/zero).
     let files = |p: &str| -> Result<String, String> {
-        std::fs::read_to_string(dir.join(p)).map_err(|_| "no such file".to_string())
+        let full = dir.join(p);
+        match std::fs::metadata(&full) {
+            Ok(m) if m.is_file() => {
+                std::fs::read_to_string(&full).map_err(|_| "not UTF-8 text".to_string())
+            }
+            Ok(_) => Err("not a regular file".to_string()),
+            Err(_) => Err("no such file".to_string()),
+        }
     };
     parse(
         &path.display().to_string(),
