@@ -72,6 +72,9 @@ pub struct Executed {
     pub result: Option<OpResult>,
     /// How to undo it, when it can be.
     pub undo: Option<String>,
+    /// A signal stopped it (before it started, or while it ran).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub signalled: bool,
 }
 
 /// One mutating invocation: run lock, journal, run id, the prompter and the signal state.
@@ -320,6 +323,7 @@ impl Run {
             summary: String::new(),
             result: None,
             undo: None,
+            signalled: false,
         };
         let sig = || self.interrupt.signal_name();
         let finish = |ex: &mut Executed, status: Status, msg: String| -> Result<()> {
@@ -329,6 +333,7 @@ impl Run {
             Ok(())
         };
         if self.interrupt.is_set() {
+            ex.signalled = true;
             finish(
                 &mut ex,
                 Status::NotApplied,
@@ -340,8 +345,12 @@ impl Run {
             rp = a.restore_point(&op) => Some(rp),
             () = self.interrupt.grace_over() => None,
         };
+        // A signal while the restore point was taken: whatever the step did, nothing was
+        // changed, and no change is sent now.
+        let rp = if self.interrupt.is_set() { None } else { rp };
         let rp = match rp {
             None => {
+                ex.signalled = true;
                 finish(
                     &mut ex,
                     Status::NotApplied,
@@ -378,6 +387,7 @@ impl Run {
         }
         ex.restore_point = rp.clone();
         if self.interrupt.is_set() {
+            ex.signalled = true;
             finish(
                 &mut ex,
                 Status::NotApplied,
@@ -406,6 +416,7 @@ impl Run {
                 journal.finish(id, Status::Interrupted, Some(&msg))?;
                 ex.status = Status::Interrupted;
                 ex.summary = msg;
+                ex.signalled = true;
             }
             Some(Ok(Applied { status, summary })) => {
                 let status = if status == Status::Partial {
@@ -466,10 +477,11 @@ fn kept(rp: &Option<RestorePoint>) -> String {
 }
 
 /// The exit policy of a batch: all done is success; a signal is 130; a single operation
-/// keeps its own failure; several: nothing changed is a failure (1), some is partial (4).
+/// keeps its own failure (an end not seen is a failure: 1); several: nothing changed is a
+/// failure (1), some is partial (4).
 pub fn outcome(done: &[Executed]) -> Result<()> {
     let line = |e: &Executed| format!("operation {} ({} {}): {}", e.op, e.kind, e.target, e.summary);
-    if let Some(e) = done.iter().find(|e| e.status == Status::Interrupted) {
+    if let Some(e) = done.iter().find(|e| e.signalled) {
         return Err(Error::Interrupted(format!(
             "{}; `matelot journal show {}`",
             line(e),
@@ -495,5 +507,329 @@ pub fn outcome(done: &[Executed]) -> Result<()> {
             bad[0].op
         ))),
         _ => Err(Error::failed(format!("nothing was applied: {text}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::journal::{AppBackupPoint, AppRef, OpPlan};
+    use crate::output::prompt::ScriptedPrompter;
+
+    /// A change that records what the executor asked of it.
+    struct Fake {
+        tier: Tier,
+        rp: Option<std::result::Result<(), &'static str>>,
+        apply: fn() -> std::result::Result<Applied, Failure>,
+        apply_takes: Duration,
+        protected: Option<String>,
+        calls: Arc<Mutex<Vec<&'static str>>>,
+    }
+
+    fn fake(tier: Tier, calls: &Arc<Mutex<Vec<&'static str>>>) -> Fake {
+        Fake {
+            tier,
+            rp: (tier == Tier::Severe).then_some(Ok(())),
+            apply: || Ok(Applied::done("changed")),
+            apply_takes: Duration::ZERO,
+            protected: None,
+            calls: Arc::clone(calls),
+        }
+    }
+
+    #[async_trait]
+    impl Action for Fake {
+        fn plan(&self) -> OpPlan {
+            OpPlan::AppStop(AppRef {
+                app_id: "a1".into(),
+                fqdn: "chat.example.org".into(),
+            })
+        }
+        fn target(&self) -> String {
+            "chat.example.org".into()
+        }
+        fn tier(&self) -> Tier {
+            self.tier
+        }
+        fn protected(&self) -> Option<String> {
+            self.protected.clone()
+        }
+        async fn restore_point(
+            &self,
+            _op: &OpCtx<'_>,
+        ) -> std::result::Result<Option<RestorePoint>, Error> {
+            self.calls.lock().unwrap().push("restore point");
+            match self.rp {
+                None => Ok(None),
+                Some(Ok(())) => Ok(Some(RestorePoint::AppBackup(AppBackupPoint {
+                    backup_id: "b1".into(),
+                    app_id: "a1".into(),
+                    fqdn: "chat.example.org".into(),
+                    task_id: None,
+                    label: None,
+                    preserve_secs: None,
+                    creation_time: None,
+                }))),
+                Some(Err(e)) => Err(Error::failed(e)),
+            }
+        }
+        async fn apply(
+            &self,
+            _op: &OpCtx<'_>,
+            _rp: Option<&RestorePoint>,
+        ) -> std::result::Result<Applied, Failure> {
+            self.calls.lock().unwrap().push("apply");
+            tokio::time::sleep(self.apply_takes).await;
+            (self.apply)()
+        }
+    }
+
+    struct Harness {
+        _dir: tempfile::TempDir,
+        run: Run,
+        prompter: Arc<ScriptedPrompter>,
+        interrupt: Interrupt,
+    }
+
+    fn harness(answers: &[Option<&str>], can_prompt: bool) -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(&dir.path().join("journal.sqlite")).unwrap();
+        let prompter = Arc::new(ScriptedPrompter::new(answers.iter().copied()));
+        let interrupt = Interrupt::manual();
+        let run = Run::new(RunParts {
+            id: RunId("testrun1".into()),
+            journal: Some(journal),
+            out: Output::plain(false),
+            prompter: Arc::clone(&prompter) as Arc<dyn Prompter>,
+            can_prompt,
+            no_input: false,
+            interrupt: interrupt.clone(),
+            check: false,
+            lock: None,
+            settled: Vec::new(),
+        });
+        Harness {
+            _dir: dir,
+            run,
+            prompter,
+            interrupt,
+        }
+    }
+
+    fn consent(yes: bool, confirm: &[&str]) -> Consent {
+        Consent {
+            yes,
+            confirm: confirm.iter().map(|c| c.to_string()).collect(),
+        }
+    }
+
+    fn story(h: &Harness, op: OpId) -> Vec<String> {
+        h.run
+            .journal()
+            .unwrap()
+            .events(op)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.message)
+            .collect()
+    }
+
+    fn calls() -> Arc<Mutex<Vec<&'static str>>> {
+        Arc::new(Mutex::new(Vec::new()))
+    }
+
+    #[tokio::test]
+    async fn a_severe_change_is_confirmed_then_journalled_then_restore_point_then_applied() {
+        let h = harness(&[Some("chat.example.org")], true);
+        let c = calls();
+        let done = h
+            .run
+            .execute(Batch::one(fake(Tier::Severe, &c), consent(false, &[]), "Go?"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(h.prompter.asked(), ["type chat.example.org"]);
+        assert_eq!(*c.lock().unwrap(), ["restore point", "apply"]);
+        let e = &done[0];
+        assert_eq!(e.status, Status::Done);
+        assert_eq!(e.undo.as_deref(), Some("matelot undo 1"));
+        assert_eq!(
+            story(&h, e.op),
+            [
+                "begun as planned",
+                "restore point cloudron.app_backup b1",
+                "planned -> running",
+                "running -> done",
+                "undo: matelot undo 1",
+            ]
+        );
+        let op = h.run.journal().unwrap().get(e.op).unwrap().unwrap();
+        assert_eq!(op.run, RunId("testrun1".into()));
+        assert!(outcome(&done).is_ok());
+    }
+
+    #[tokio::test]
+    async fn declines_refusals_and_protections_are_journalled_and_nothing_is_applied() {
+        type Case = (Tier, bool, &'static [Option<&'static str>], Consent, bool, &'static str);
+        let cases: Vec<Case> = vec![
+            // moderate: n, Ctrl-D, no terminal without --yes
+            (Tier::Moderate, true, &[Some("n")], consent(false, &[]), false, "declined"),
+            (Tier::Moderate, true, &[Some("yes please")], consent(false, &[]), false, "declined"),
+            (Tier::Moderate, true, &[None], consent(false, &[]), false, "Ctrl-D"),
+            (Tier::Moderate, false, &[], consent(false, &[]), false, "pass --yes"),
+            // severe: --yes is never enough; a wrong --confirm; an empty answer
+            (Tier::Severe, false, &[], consent(true, &[]), false, "--confirm chat.example.org"),
+            (Tier::Severe, false, &[], consent(false, &["chat"]), false, "does not match"),
+            (Tier::Severe, true, &[Some("")], consent(false, &[]), false, "declined"),
+            // protected: refused before anything is asked
+            (Tier::Severe, true, &[], consent(false, &["chat.example.org"]), true, "protected"),
+        ];
+        for (tier, can_prompt, answers, consent, protected, says) in cases {
+            let h = harness(answers, can_prompt);
+            let c = calls();
+            let mut action = fake(tier, &c);
+            if protected {
+                action.protected = Some("chat.example.org is protected".into());
+            }
+            let err = h
+                .run
+                .execute(Batch::one(action, consent, "Stop chat?"))
+                .await
+                .expect_err("refused");
+            assert_eq!(err.exit_code(), 3, "{err}");
+            assert!(err.to_string().contains(says), "{says}: {err}");
+            assert!(c.lock().unwrap().is_empty(), "{says}: nothing was touched");
+            let ops = h.run.journal().unwrap().list(&Default::default()).unwrap();
+            assert_eq!(ops.len(), 1, "{says}: the refusal is journalled");
+            assert_eq!(ops[0].status, Status::Refused);
+            if protected {
+                assert!(h.prompter.asked().is_empty());
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_restore_point_that_fails_stops_the_change_before_it_is_sent() {
+        let h = harness(&[], false);
+        let c = calls();
+        let mut action = fake(Tier::Severe, &c);
+        action.rp = Some(Err("backup task failed"));
+        let done = h
+            .run
+            .execute(Batch::one(action, consent(false, &["chat.example.org"]), ""))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(*c.lock().unwrap(), ["restore point"]);
+        assert_eq!(done[0].status, Status::Failed);
+        assert!(done[0].summary.contains("nothing was changed"));
+        // A severe change that offers no restore point at all is not applied either.
+        let c = calls();
+        let mut action = fake(Tier::Severe, &c);
+        action.rp = None;
+        let done = h
+            .run
+            .execute(Batch::one(action, consent(false, &["chat.example.org"]), ""))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(*c.lock().unwrap(), ["restore point"]);
+        assert_eq!(done[0].status, Status::Failed);
+        let e = outcome(&done).unwrap_err();
+        assert_eq!(e.exit_code(), 1);
+    }
+
+    #[tokio::test]
+    async fn failures_are_journalled_for_what_they_are() {
+        let rows: Vec<(fn() -> std::result::Result<Applied, Failure>, Status, &str, u8)> = vec![
+            (
+                || Err(Failure::NotApplied(Error::failed("refused by the server"))),
+                Status::Failed,
+                "nothing was changed",
+                1,
+            ),
+            (
+                || {
+                    Err(Failure::Changed {
+                        error: Error::failed("task error"),
+                        state: "chat.example.org is now in state error".into(),
+                        way_back: Some("matelot app restore chat.example.org --backup b1".into()),
+                    })
+                },
+                Status::FailedChanged,
+                "the way back: `matelot app restore chat.example.org --backup b1`",
+                1,
+            ),
+            (
+                || Err(Failure::Unknown(Error::failed("connection lost"))),
+                Status::Interrupted,
+                "its end could not be seen",
+                1,
+            ),
+            (|| Ok(Applied::partial("2 of 3")), Status::Partial, "2 of 3", 4),
+        ];
+        for (apply, status, says, code) in rows {
+            let h = harness(&[], false);
+            let c = calls();
+            let mut action = fake(Tier::Mild, &c);
+            action.apply = apply;
+            let done = h
+                .run
+                .execute(Batch::one(action, consent(false, &[]), ""))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(done[0].status, status, "{says}");
+            let op = h.run.journal().unwrap().get(done[0].op).unwrap().unwrap();
+            assert_eq!(op.status, status);
+            assert!(op.message.unwrap_or_default().contains(says), "{says}");
+            assert_eq!(outcome(&done).unwrap_err().exit_code(), code, "{says}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_signal_stops_new_steps_and_cuts_the_one_in_flight_after_the_grace() {
+        // Before anything: nothing is journalled, exit 130.
+        let h = harness(&[], false);
+        h.interrupt.trigger(2);
+        let err = h
+            .run
+            .execute(Batch::one(fake(Tier::Mild, &calls()), consent(false, &[]), ""))
+            .await
+            .unwrap_err();
+        assert_eq!(err.exit_code(), 130);
+        assert!(h.run.journal().unwrap().list(&Default::default()).unwrap().is_empty());
+
+        // During a long step: the step gets the grace, then its row is interrupted; the next
+        // step is not started (not applied).
+        let h = harness(&[], false);
+        let c = calls();
+        let mut slow = fake(Tier::Mild, &c);
+        slow.apply_takes = Duration::from_secs(60);
+        let next = fake(Tier::Mild, &c);
+        let i = h.interrupt.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            i.trigger(15);
+        });
+        let batch = Batch {
+            actions: vec![Box::new(slow), Box::new(next)],
+            consent: consent(false, &[]),
+            question: String::new(),
+            concurrency: 1,
+            no_prompt_refusal: None,
+        };
+        let done = h.run.execute(batch).await.unwrap().unwrap();
+        assert_eq!(done[0].status, Status::Interrupted);
+        assert!(done[0].summary.contains("SIGTERM came while it was running"));
+        assert_eq!(done[1].status, Status::NotApplied);
+        // Only the first step ran (its restore point and its apply); the second never began.
+        assert_eq!(*c.lock().unwrap(), ["restore point", "apply"]);
+        assert_eq!(outcome(&done).unwrap_err().exit_code(), 130);
     }
 }

@@ -12,7 +12,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::model::OpId;
+use super::id::OpId;
 use crate::cloudron::models::AccessRestriction;
 use crate::core::accounts::Change;
 

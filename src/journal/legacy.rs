@@ -15,7 +15,7 @@ use super::kind::{
     BackupPrunePlan, BackupRunPlan, KeepPolicy, OpKind, OpPlan, UndoAction, UndoPlan,
     UnreadablePlan, UserRemovePlan,
 };
-use super::model::OpId;
+use super::id::OpId;
 use super::restore_point::{AppBackupPoint, RestorePoint};
 use super::result::{OpResult, TaskRecord};
 

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
 
+mod id;
 mod kind;
 mod legacy;
 mod model;
@@ -41,9 +42,9 @@ pub use kind::{
     BackupPrunePlan, BackupRunPlan, HostTrustPlan, KeepPolicy, OpKind, OpPlan, UndoAction,
     UndoPlan, UnreadablePlan, UserRemovePlan,
 };
+pub use id::{OpId, RunId};
 pub use model::{
-    Event, Filter, NewOp, OpId, Operation, Protection, RunId, TargetMatch, format_time,
-    parse_since,
+    Event, Filter, NewOp, Operation, Protection, TargetMatch, format_time, parse_since,
 };
 pub use restore_point::{AppBackupPoint, CloudronUserPoint, RestorePoint};
 pub use result::{ChangeResult, OpResult, Outcome, TargetResult, TaskRecord};

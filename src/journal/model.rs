@@ -3,97 +3,18 @@
 //!
 //! Plain data with serde and parsing; no SQL and no I/O here.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Serialize, Serializer};
 use serde_json::Value;
 
+use super::id::{OpId, RunId};
 use super::kind::{OpKind, OpPlan};
 use super::process::{Actor, ProcessId};
 use super::restore_point::RestorePoint;
 use super::result::OpResult;
 use super::status::Status;
 
-/// The number of an operation, shown to people as e.g. `12` (`matelot undo 12`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct OpId(pub i64);
 
-impl fmt::Display for OpId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
-impl FromStr for OpId {
-    type Err = String;
-
-    /// Accepts `12` and `#12`.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let digits = s.trim().trim_start_matches('#');
-        match digits.parse::<i64>() {
-            Ok(n) if n > 0 => Ok(OpId(n)),
-            _ => Err(format!(
-                "{s:?} is not an operation number; use the ID shown by `matelot journal list`, e.g. 12"
-            )),
-        }
-    }
-}
-
-/// The id shared by every operation of one invocation (`journal list --run ID`,
-/// `undo --run ID`): 8 lowercase letters and digits, random.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct RunId(pub String);
-
-impl RunId {
-    /// A new random run id.
-    pub fn new() -> RunId {
-        use rand::Rng;
-        const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyz23456789";
-        let mut rng = rand::rng();
-        let id: String = (0..8)
-            .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
-            .collect();
-        RunId(id)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl Default for RunId {
-    fn default() -> Self {
-        RunId::new()
-    }
-}
-
-impl fmt::Display for RunId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl FromStr for RunId {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let s = s.trim();
-        if !s.is_empty()
-            && s.len() <= 64
-            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        {
-            Ok(RunId(s.to_ascii_lowercase()))
-        } else {
-            Err(format!(
-                "{s:?} is not a run id; `matelot journal list` shows them (e.g. k3v9x2qa)"
-            ))
-        }
-    }
-}
 
 /// What to record when an operation begins (always as `planned`). The writer's identity
 /// (actor, pid, start time, host) and the redacted command line are filled in by
@@ -166,7 +87,14 @@ pub struct Operation {
 impl Operation {
     /// The operation as it may be shown: password hashes kept for undo are hidden.
     pub fn for_display(&self) -> Value {
-        let v = serde_json::to_value(self).unwrap_or(Value::Null);
+        let mut v = serde_json::to_value(self).unwrap_or(Value::Null);
+        // Every restore point shows the id people use to find it (backup, snapshot, user).
+        if let (Some(rp), Some(obj)) = (
+            &self.restore_point,
+            v.get_mut("restore_point").and_then(Value::as_object_mut),
+        ) {
+            obj.insert("id".into(), Value::String(rp.id()));
+        }
         super::redact::redact_for_display(&v)
     }
 
@@ -268,26 +196,6 @@ pub fn parse_since(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String>
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn op_ids_parse_tolerantly() {
-        assert_eq!("12".parse::<OpId>(), Ok(OpId(12)));
-        assert_eq!(" #7 ".parse::<OpId>(), Ok(OpId(7)));
-        for bad in ["", "0", "-3", "abc", "12a"] {
-            let err = bad.parse::<OpId>().unwrap_err();
-            assert!(err.contains("not an operation number"), "{bad}: {err}");
-        }
-    }
-
-    #[test]
-    fn run_ids_are_short_typable_and_checked() {
-        let r = RunId::new();
-        assert_eq!(r.as_str().len(), 8);
-        assert_eq!(r.as_str().parse::<RunId>(), Ok(r.clone()));
-        assert_ne!(RunId::new(), r);
-        assert!("a b".parse::<RunId>().is_err());
-        assert!("".parse::<RunId>().is_err());
-    }
 
     #[test]
     fn since_accepts_durations_and_dates() {

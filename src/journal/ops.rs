@@ -9,7 +9,8 @@ use rusqlite::{OptionalExtension, params};
 use serde_json::Value;
 
 use super::kind::OpPlan;
-use super::model::{Event, Filter, NewOp, OpId, Operation, TargetMatch};
+use super::id::OpId;
+use super::model::{Event, Filter, NewOp, Operation, TargetMatch};
 use super::redact::{redact_args, redact_text};
 use super::restore_point::RestorePoint;
 use super::result::OpResult;

@@ -8,7 +8,8 @@ use rusqlite::types::Type;
 use serde_json::Value;
 
 use super::kind::{OpKind, OpPlan};
-use super::model::{OpId, Operation, RunId};
+use super::id::{OpId, RunId};
+use super::model::Operation;
 use super::restore_point::RestorePoint;
 use super::result::OpResult;
 use super::status::Status;

@@ -3,11 +3,10 @@
 //! The emulator (`matelot lab serve-cloudron`) is its own crate, [`cloudron_emulator`] in
 //! `crates/cloudron-emulator/`, so that the compiler keeps it from importing matelot;
 //! [`sandbox`] runs real sshd hosts in private namespaces; [`up`] starts and stops the lab's
-//! background processes (`matelot lab up|down|status`: the emulator through [`background`], the
+//! background processes (`matelot lab up|down|status`: the emulator through `up::background`, the
 //! hosts through [`hosts`]) and records them in a [`labstate::LabState`] file; [`tour`] walks a
 //! newcomer through the job on a fresh lab. Nothing here touches a real Cloudron or a real host.
 
-pub mod background;
 pub mod hosts;
 pub mod labstate;
 pub mod sandbox;

@@ -266,14 +266,16 @@ fn show_prints_every_field_planned_changes_and_history() {
         .stdout_has("Restore point:  cloudron.app_backup backup-20250601\n")
         .stdout_has(&format!("Undo:           matelot undo {a}\n"))
         .stdout_has("Command:        matelot --token '<redacted>' app uninstall matomo\n")
-        .stdout_has("Planned changes:\n  [\n    {\n      \"app\": \"matomo.example.org\",")
+        .stdout_has("Plan:\n  {\n    \"access_restriction\": null,\n    \"app_id\": \"a1b2\",")
         .stdout_has("planned -> running")
         .stdout_lacks("s3cr3t");
     let v = run_in(&t, &["journal", "show", &format!("#{a}"), "--json"])
         .success()
         .json();
     assert_eq!(v["id"], a.0);
-    assert_eq!(v["planned"][0]["change"], "app.uninstall");
+    assert_eq!(v["kind"], "app.uninstall");
+    assert_eq!(v["plan"]["fqdn"], "matomo.example.org");
+    assert_eq!(v["restore_point"]["id"], "backup-20250601");
     let story: Vec<&str> = v["events"]
         .as_array()
         .unwrap()

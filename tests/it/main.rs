@@ -15,6 +15,7 @@ mod journal;
 mod lab_client;
 mod lab_cloudron;
 mod lab_up;
+mod layout;
 mod lock;
 mod restic;
 mod sandbox;

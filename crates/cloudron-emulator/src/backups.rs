@@ -18,7 +18,8 @@ use super::http::{
 use super::layers::Caller;
 use super::model::{Backup, api_json};
 use super::state::Shared;
-use super::tasks::{self, Job, Op};
+use super::job::{Job, Op};
+use super::tasks;
 
 type St = State<Arc<Shared>>;
 

@@ -10,7 +10,7 @@ use super::factory::{new_app_backup, new_box_backup, new_event};
 use super::http::now_iso;
 use super::model::Estate;
 use super::retention;
-use super::tasks::{Job, Op};
+use super::job::{Job, Op};
 
 /// Mark a task successful with its result.
 fn succeed(e: &mut Estate, task_id: &str, result: Value) {

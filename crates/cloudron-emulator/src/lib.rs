@@ -40,6 +40,7 @@ pub mod faults;
 mod groups;
 mod handle;
 pub mod http;
+mod job;
 mod layers;
 pub mod model;
 mod persist;

@@ -13,7 +13,7 @@ use super::factory::{
     AppSpec, ago, done_task, new_app, new_app_backup, new_box_backup, new_event, new_user,
 };
 use super::http::iso;
-use super::model::{AccessRestriction, AppData, Estate, Group, Policy, Token};
+use super::model::{AccessRestriction, AppData, Estate, Group, Policy, Service, Token};
 
 pub const DOMAIN: &str = "example.org";
 
@@ -72,7 +72,7 @@ fn base(seed: &str, extra_apps: usize, token: Token) -> Estate {
         groups: Vec::new(),
         events,
         policy: Policy::default(),
-        services: super::system::default_services(),
+        services: default_services(),
         disk_size: 160 * 1024 * 1024 * 1024,
         disk_base_used: 14 * 1024 * 1024 * 1024,
         disk_capacity_override: None,
@@ -318,6 +318,50 @@ fn history(e: &mut Estate) {
     }
     e.events
         .sort_by(|a, b| a.creation_time.cmp(&b.creation_time));
+}
+
+/// The platform services a seeded estate runs: name, default memory limit, memory used.
+const SERVICES: &[(&str, u64, u64)] = &[
+    // name, default memory limit, memory used
+    ("turn", 256 << 20, 18 << 20),
+    ("mail", 512 << 20, 720 << 20),
+    ("mongodb", 768 << 20, 350 << 20),
+    ("mysql", 768 << 20, 480 << 20),
+    ("postgresql", 768 << 20, 170 << 20),
+    ("docker", 0, 0),
+    ("unbound", 0, 0),
+    ("sftp", 256 << 20, 51 << 20),
+    ("graphite", 256 << 20, 185 << 20),
+    ("nginx", 0, 0),
+];
+
+/// The platform services of a fresh estate, all active.
+pub fn default_services() -> Vec<Service> {
+    SERVICES
+        .iter()
+        .map(|(name, limit, used)| Service {
+            name: (*name).into(),
+            status: "active".into(),
+            memory_used: *used,
+            memory_percent: if *limit == 0 {
+                0
+            } else {
+                u32::try_from(used * 100 / limit).unwrap_or(100)
+            },
+            error: None,
+            healthcheck: if *limit == 0 {
+                Value::Null
+            } else {
+                json!({"status": true})
+            },
+            config: if *limit == 0 {
+                json!({})
+            } else {
+                json!({"memoryLimit": limit, "recoveryMode": false})
+            },
+            default_memory_limit: *limit,
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -10,53 +10,11 @@ use serde_json::{Map, Value, json};
 
 use super::catalog;
 use super::http::{ApiError, ApiResult, ok, page_of, paging, query};
-use super::model::{CLOUDRON_VERSION, Service, api_json};
+use super::model::{CLOUDRON_VERSION, api_json};
 use super::state::Shared;
 
 type St = State<Arc<Shared>>;
 
-const SERVICES: &[(&str, u64, u64)] = &[
-    // name, default memory limit, memory used
-    ("turn", 256 << 20, 18 << 20),
-    ("mail", 512 << 20, 720 << 20),
-    ("mongodb", 768 << 20, 350 << 20),
-    ("mysql", 768 << 20, 480 << 20),
-    ("postgresql", 768 << 20, 170 << 20),
-    ("docker", 0, 0),
-    ("unbound", 0, 0),
-    ("sftp", 256 << 20, 51 << 20),
-    ("graphite", 256 << 20, 185 << 20),
-    ("nginx", 0, 0),
-];
-
-/// The platform services of a fresh estate, all active.
-pub fn default_services() -> Vec<Service> {
-    SERVICES
-        .iter()
-        .map(|(name, limit, used)| Service {
-            name: (*name).into(),
-            status: "active".into(),
-            memory_used: *used,
-            memory_percent: if *limit == 0 {
-                0
-            } else {
-                u32::try_from(used * 100 / limit).unwrap_or(100)
-            },
-            error: None,
-            healthcheck: if *limit == 0 {
-                Value::Null
-            } else {
-                json!({"status": true})
-            },
-            config: if *limit == 0 {
-                json!({})
-            } else {
-                json!({"memoryLimit": limit, "recoveryMode": false})
-            },
-            default_memory_limit: *limit,
-        })
-        .collect()
-}
 
 pub async fn status() -> ApiResult {
     ok(json!({"version": CLOUDRON_VERSION}))

@@ -117,10 +117,10 @@ pub struct PingReport {
 }
 
 /// Send one ping; on failure warn on stderr (naming only the redacted URL) and report it.
-pub fn send(out: &Output, url: &PingUrl, signal: Signal) -> PingReport {
+pub async fn send(out: &Output, url: &PingUrl, signal: Signal) -> PingReport {
     let target = url.for_signal(signal);
     let shown = url.redacted();
-    let result = get(&target);
+    let result = get(&target).await;
     match &result {
         Ok(()) => out.debug(format!("ping {signal:?} sent to {shown}")),
         Err(e) => out.warn(format!(
@@ -144,13 +144,9 @@ fn name(signal: Signal) -> &'static str {
     }
 }
 
-/// GET `url` with a timeout, on a runtime of its own; the error never contains the URL.
-fn get(url: &Url) -> Result<(), String> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    rt.block_on(async {
+/// GET `url` with a timeout; the error never contains the URL.
+async fn get(url: &Url) -> Result<(), String> {
+    {
         let client = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .user_agent(concat!("matelot/", env!("CARGO_PKG_VERSION")))
@@ -169,7 +165,7 @@ fn get(url: &Url) -> Result<(), String> {
             }
         }
         Err(last)
-    })
+    }
 }
 
 /// The error and its causes (`error sending request: tcp connect error: Connection refused`),

@@ -203,7 +203,7 @@ pub async fn run(ctx: &Ctx, args: RunArgs) -> Result<()> {
         && !ctx.check()
         && !matches!(e, Error::Locked(_))
     {
-        ping::send(&ctx.out, url, Signal::Fail);
+        ping::send(&ctx.out, url, Signal::Fail).await;
     }
     result
 }
@@ -239,7 +239,7 @@ async fn run_inner(
     let run = ctx.begin_run().await?;
     let mut pings = Vec::new();
     if let (Some(url), true) = (ping, args.ping_start) {
-        pings.push(ping::send(&ctx.out, url, Signal::Start));
+        pings.push(ping::send(&ctx.out, url, Signal::Start).await);
     }
     let halves = Arc::new(Mutex::new(None));
     let slot = Arc::clone(&halves);
@@ -252,10 +252,11 @@ async fn run_inner(
                 let ok = targets.iter().filter(|t| t.ok).count();
                 let total = targets.len();
                 let notes = notes(cloudron.as_ref(), compute.as_ref()).join("; ");
+                let text = format!("{ok} of {total} targets verified: {notes}");
                 let r = match ok {
-                    n if n == total => Ok(Applied::done(notes)),
-                    0 => Err(ExecFailure::NotApplied(Error::failed(notes))),
-                    _ => Ok(Applied::partial(notes)),
+                    n if n == total => Ok(Applied::done(text)),
+                    0 => Err(ExecFailure::NotApplied(Error::failed(text))),
+                    _ => Ok(Applied::partial(text)),
                 };
                 if let Ok(mut s) = slot.lock() {
                     *s = Some((cloudron, compute));
@@ -304,7 +305,7 @@ async fn run_inner(
         } else {
             Signal::Fail
         };
-        pings.push(ping::send(&ctx.out, url, signal));
+        pings.push(ping::send(&ctx.out, url, signal).await);
         *pinged = true;
     }
     let report = Report {

@@ -9,7 +9,7 @@
 use crate::compute::SshError;
 use crate::compute::command::CommandOutput;
 
-use super::command::{Repo, redact_in};
+use super::repo::{Repo, redact_in};
 use super::parse::ItemError;
 
 /// A restic failure on a compute host.

@@ -11,12 +11,14 @@
 pub mod command;
 pub mod error;
 pub mod parse;
+pub mod repo;
 
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-pub use command::{DEFAULT_CACHE_DIR, Repo, SnapshotFilter, redact_repository};
+pub use command::SnapshotFilter;
+pub use repo::{DEFAULT_CACHE_DIR, Repo, redact_repository};
 pub use error::ResticError;
 pub use parse::{BackupSummary, ForgetGroup, ItemError, Snapshot, SnapshotId};
 
@@ -108,12 +110,12 @@ impl<'s> Restic<'s> {
                 after,
             } => ResticError::Ssh(SshError::CommandTimeout {
                 name,
-                command: command::redact_in(&command, &self.repo),
+                command: repo::redact_in(&command, &self.repo),
                 after,
             }),
             SshError::ExecRefused { name, command } => ResticError::Ssh(SshError::ExecRefused {
                 name,
-                command: command::redact_in(&command, &self.repo),
+                command: repo::redact_in(&command, &self.repo),
             }),
             e => ResticError::Ssh(e),
         }

@@ -7,8 +7,6 @@ pub mod change;
 pub mod effect;
 pub mod facts;
 pub mod plan;
-mod plan_cloudron;
-mod plan_compute;
 pub mod render;
 pub mod simulate;
 

@@ -98,7 +98,9 @@ fn recorded_task(op: &Operation) -> Option<TaskId> {
     }
 }
 
-/// The app (`None` when the server says there is none) and the recorded task's state.
+/// The app (`None` when the server says there is none) and the recorded task's state. A task
+/// that cannot be read (gone from the server's list, or its route failing) leaves the app's
+/// own state as the witness.
 async fn app_seen(c: &Client, app_id: &str, task: Option<TaskId>) -> Result<AppSeen> {
     let app = match c.get_app(app_id).await {
         Ok(a) => Some(a),
@@ -106,7 +108,7 @@ async fn app_seen(c: &Client, app_id: &str, task: Option<TaskId>) -> Result<AppS
         Err(e) => return Err(e.into()),
     };
     let task = match task {
-        Some(t) => Some(c.get_task(&t).await?),
+        Some(t) => c.get_task(&t).await.ok(),
         None => None,
     };
     Ok(AppSeen { app, task })

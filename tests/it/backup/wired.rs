@@ -350,18 +350,26 @@ fn app_stop_and_app_backup_are_journalled_with_undo_and_backup_id() {
     let stop = op(&ops, "app.stop");
     assert_eq!(stop["status"], "done");
     assert_eq!(stop["target"], "chat.example.org");
-    assert_eq!(stop["undo_hint"], "matelot app start chat.example.org");
+    assert_eq!(stop["undo_hint"], "matelot undo 1");
     let b = op(&ops, "app.backup");
     assert_eq!(b["status"], "done");
-    assert_eq!(b["restore_point"]["kind"], "cloudron.app_backup");
-    assert_eq!(b["restore_point"]["id"], backup["backup"]["id"]);
+    // The backup it made is its result (it is not a restore point: it saved nothing before a
+    // change).
+    assert!(b["restore_point"].is_null(), "{b:#}");
+    assert_eq!(b["result"]["type"], "task");
+    assert_eq!(b["result"]["backup_id"], backup["backup"]["id"]);
 
-    // A failed start is recorded as failed, with the reason.
+    // A failed start that leaves the app in error is recorded as such: failed after changing
+    // things, with the app's state and the way back.
     lab.fault("POST /api/v1/apps/{id}/start", "task_error", 1);
     run_in(&t, &["app", "start", "chat"]).status(1);
     let start = op(&journal(&t), "app.start").clone();
-    assert_eq!(start["status"], "failed");
-    assert!(start["message"].is_string(), "{start:#}");
+    assert_eq!(start["status"], "failed_changed", "{start:#}");
+    let message = start["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("chat.example.org is now") && message.contains("the way back"),
+        "{start:#}"
+    );
     // --check changes nothing and writes nothing.
     let before = journal(&t).len();
     run_in(&t, &["--check", "app", "stop", "matomo"]).success();

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use super::up::{CLOUDRON_STATE_FILE, LOG_FILE, UpError, io};
+use super::{CLOUDRON_STATE_FILE, LOG_FILE, UpError, io};
 
 /// How long `up` waits for the emulator's ready line.
 const READY_TIMEOUT: Duration = Duration::from_secs(20);
@@ -133,10 +133,10 @@ pub fn stop_pid(pid: u32) {
     // SAFETY: plain kill(2) on a pid the caller verified is the lab's.
     unsafe { libc::kill(raw, libc::SIGTERM) };
     let deadline = Instant::now() + STOP_GRACE;
-    while super::labstate::is_alive(pid) && Instant::now() < deadline {
+    while crate::lab::labstate::is_alive(pid) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
-    if super::labstate::is_alive(pid) {
+    if crate::lab::labstate::is_alive(pid) {
         kill_and_wait(pid);
     }
 }
@@ -147,7 +147,7 @@ pub fn kill_and_wait(pid: u32) {
     // SAFETY: as above; it ignored SIGTERM for too long, or ignores it by design (unshare).
     unsafe { libc::kill(raw, libc::SIGKILL) };
     let deadline = Instant::now() + Duration::from_secs(2);
-    while super::labstate::is_alive(pid) && Instant::now() < deadline {
+    while crate::lab::labstate::is_alive(pid) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
 }

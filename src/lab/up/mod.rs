@@ -8,6 +8,8 @@
 //! It never stops a process it did not start, never writes outside the lab directory, and a
 //! start that fails half-way stops what it had started.
 
+pub mod background;
+
 use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -17,7 +19,7 @@ use std::time::Duration;
 use cloudron_emulator::CA_FILE;
 use serde::{Deserialize, Serialize};
 
-use super::background::{Ready, kill_and_wait, spawn_emulator, stop_pid, wait_ready};
+use self::background::{Ready, kill_and_wait, spawn_emulator, stop_pid, wait_ready};
 use super::hosts::{self, HostsError, LabHost};
 use super::labstate::{LabProcess, LabState};
 

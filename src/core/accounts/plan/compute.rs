@@ -5,10 +5,10 @@
 
 use std::collections::BTreeSet;
 
-use super::change::{Change, ComputeChange as C};
-use super::facts::{AuthorizedKeys, ComputeFacts, HostUser, PasswordState, is_nologin_shell};
-use super::plan::{Planning, Prune, Want};
-use super::render::day;
+use crate::core::accounts::change::{Change, ComputeChange as C};
+use crate::core::accounts::facts::{AuthorizedKeys, ComputeFacts, HostUser, PasswordState, is_nologin_shell};
+use super::{Planning, Prune, Want};
+use crate::core::accounts::render::day;
 use crate::core::person::PersonState;
 
 pub(crate) fn plan_host(p: &mut Planning<'_>, host: &ComputeFacts) {

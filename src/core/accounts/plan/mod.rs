@@ -20,7 +20,9 @@ use serde::{Deserialize, Serialize};
 
 use super::change::{Change, CloudronChange, ComputeChange, Tier};
 use super::facts::{Facts, UidRange};
-use super::{plan_cloudron, plan_compute};
+mod cloudron;
+mod compute;
+
 use crate::core::person::{FullName, Person, PersonState, Username};
 
 /// How to treat managed accounts that are not in a roster.
@@ -302,10 +304,10 @@ pub fn plan_state(
 fn run(mut p: Planning<'_>) -> Result<Plan, Vec<PlanProblem>> {
     let facts = p.facts;
     for host in &facts.compute {
-        plan_compute::plan_host(&mut p, host);
+        compute::plan_host(&mut p, host);
     }
     if let Some(cloudron) = facts.cloudron.as_ref() {
-        plan_cloudron::plan_cloudron(&mut p, cloudron);
+        cloudron::plan_cloudron(&mut p, cloudron);
     }
     p.finish()
 }
