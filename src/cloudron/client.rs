@@ -72,6 +72,9 @@ pub struct Client {
     pub(crate) poll: PollPolicy,
     pub(crate) page_size: u32,
     trace: Option<TraceHook>,
+    /// Set by the first 401/403 of a run (shared by every clone): from then on nothing is
+    /// sent to this Cloudron, so a run that lost its credentials stops at once.
+    auth_refused: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -169,6 +172,7 @@ impl Client {
             poll: PollPolicy::default(),
             page_size: 500,
             trace: None,
+            auth_refused: Arc::new(std::sync::Mutex::new(None)),
         })
     }
 
@@ -234,6 +238,12 @@ impl Client {
             what: req.what,
             token_origin: &self.token_origin,
         };
+        if let Some(first) = self.refused_before() {
+            return Err(CloudronError::AuthStopped {
+                url: base.to_string(),
+                first,
+            });
+        }
         let auth = match (&self.token, req.auth) {
             (_, false) => None,
             (Some(t), true) => Some(super::base_url::bearer(t)?),
@@ -269,6 +279,12 @@ impl Client {
                     retry_in,
                 });
             }
+            if let Err(e @ (CloudronError::Auth { .. } | CloudronError::Forbidden { .. })) = &result
+                && let Ok(mut refused) = self.auth_refused.lock()
+                && refused.is_none()
+            {
+                *refused = Some(e.to_string());
+            }
             match retry_in {
                 Some(d) => {
                     tokio::time::sleep(d).await;
@@ -277,6 +293,11 @@ impl Client {
                 None => return result,
             }
         }
+    }
+
+    /// The first credential refusal of this run, if there was one.
+    fn refused_before(&self) -> Option<String> {
+        self.auth_refused.lock().ok().and_then(|r| r.clone())
     }
 
     /// One attempt: the body of a 2xx, or the typed error; plus the status and `Retry-After`.

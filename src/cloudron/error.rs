@@ -140,6 +140,14 @@ pub enum CloudronError {
     /// The operation reported success but its result could not be confirmed.
     #[error("{0}")]
     Unverified(String),
+
+    /// An earlier request of this run was refused for its credentials (401 or 403): nothing
+    /// more is sent to this Cloudron in this run.
+    #[error(
+        "no request sent to the Cloudron at {url}: it refused this run's token earlier ({first}); \
+         nothing more is asked of it in this run"
+    )]
+    AuthStopped { url: String, first: String },
 }
 
 /// Why a request got no HTTP answer.
@@ -190,7 +198,9 @@ impl CloudronError {
             CloudronError::Transport { kind, .. } => *kind != TransportKind::Tls,
             CloudronError::Timeout { .. } => true,
             CloudronError::Busy { .. } => true,
-            CloudronError::Server { status, .. } => matches!(status, 429 | 502 | 503 | 504),
+            // 500 too: a live Cloudron answers 500 to a read now and then (a database
+            // hiccup, a restarting service); a GET asked again is harmless.
+            CloudronError::Server { status, .. } => matches!(status, 429 | 500 | 502 | 503 | 504),
             _ => false,
         }
     }
@@ -245,7 +255,8 @@ mod tests {
             message: "app busy".into(),
         };
         let cases: Vec<(CloudronError, bool, bool)> = vec![
-            (server(500), false, false),
+            (server(500), true, true),
+            (server(501), false, false),
             (server(424), false, false),
             (server(429), true, true),
             (server(502), true, true),

@@ -276,3 +276,64 @@ async fn install_clone_restore_and_uninstall() {
     }
     lab.emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_refused_token_stops_every_further_request_of_the_run() {
+    let lab = lab(100).await;
+    let mut cfg = CloudronConfig::new(url::Url::parse(&lab.emu.url).expect("url"));
+    cfg.ca_file = lab.emu.ca_file.clone();
+    cfg.token = Some(Secret {
+        value: SecretString::from("not-a-token".to_string()),
+        origin: Origin::Env {
+            var: "MATELOT_CLOUDRON_TOKEN".into(),
+        },
+    });
+    let bad = Client::new(&cfg).expect("client");
+    let clone = bad.clone();
+    let before = lab.emu.control().requests().len();
+    match bad.list_apps().await {
+        Err(CloudronError::Auth { status: 401, .. }) => {}
+        other => panic!("expected a 401, got {other:?}"),
+    }
+    // Every later call, by any clone of the client, is refused here without a request.
+    for _ in 0..3 {
+        match clone.list_users().await {
+            Err(CloudronError::AuthStopped { first, .. }) => {
+                assert!(first.contains("401"), "{first}")
+            }
+            other => panic!("expected AuthStopped, got {other:?}"),
+        }
+    }
+    assert_eq!(lab.emu.control().requests().len(), before + 1);
+    // A client of its own (another run) starts afresh.
+    assert!(lab.client.list_apps().await.is_ok());
+}
+
+#[tokio::test]
+async fn one_server_error_on_a_read_or_a_task_poll_is_retried() {
+    let lab = lab(300).await;
+    let c = lab.client.clone().with_retry(super::retry::RetryPolicy {
+        attempts: 3,
+        base: Duration::from_millis(10),
+        max: Duration::from_millis(50),
+    });
+    lab.emu
+        .control()
+        .add_fault("GET /api/v1/apps", "http_500", Some(1))
+        .expect("fault");
+    assert!(!c.list_apps().await.expect("retried").is_empty());
+    let apps = c.list_apps().await.expect("apps");
+    let wiki = apps.iter().find(|a| a.subdomain == "wiki").expect("wiki");
+    let task = c
+        .app_lifecycle(&wiki.id, Lifecycle::Restart)
+        .await
+        .expect("restart");
+    lab.emu
+        .control()
+        .add_fault(&format!("GET /api/v1/tasks/{task}"), "http_500", Some(1))
+        .expect("fault");
+    let quiet = crate::core::progress::NoProgress;
+    c.wait_task(&task, &quiet, Duration::from_secs(20))
+        .await
+        .expect("the poll that failed once was retried");
+}
