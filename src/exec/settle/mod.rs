@@ -311,3 +311,6 @@ async fn judge_op(op: &Operation, journal: &Journal, world: &World) -> Result<Ve
         )),
     })
 }
+
+#[cfg(test)]
+mod tests;
