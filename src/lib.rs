@@ -51,7 +51,11 @@ pub fn main_entry() -> ExitCode {
         .build()
     {
         Ok(rt) => rt,
-        Err(e) => return fail(&Error::failed(format!("cannot start the async runtime: {e}"))),
+        Err(e) => {
+            return fail(&Error::failed(format!(
+                "cannot start the async runtime: {e}"
+            )));
+        }
     };
     match rt.block_on(run(cli, interrupt)) {
         Ok(()) => ExitCode::SUCCESS,

@@ -326,7 +326,11 @@ async fn trust(ctx: &Ctx, name: &str, fingerprint: Option<&str>) -> Result<()> {
     let work = async move {
         match append_entry(&kh2, &host.host, host.port, &key2) {
             Ok(at) => {
-                let summary = format!("recorded {} {} for {name} at {at}", key2.algorithm, key2.fingerprint());
+                let summary = format!(
+                    "recorded {} {} for {name} at {at}",
+                    key2.algorithm,
+                    key2.fingerprint()
+                );
                 if let Ok(mut s) = slot.lock() {
                     *s = Some(at.line);
                 }

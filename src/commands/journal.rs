@@ -10,8 +10,8 @@ use crate::cli::journal::{JournalCmd, ListArgs};
 use crate::error::{Error, Result};
 use crate::journal::redact::redact_for_display;
 use crate::journal::{
-    Event, Filter, Journal, JournalError, OpId, Operation, RunId, Status, TargetMatch,
-    format_time, parse_since,
+    Event, Filter, Journal, JournalError, OpId, Operation, RunId, Status, TargetMatch, format_time,
+    parse_since,
 };
 
 pub async fn run(ctx: &Ctx, cmd: JournalCmd) -> Result<()> {
@@ -122,7 +122,9 @@ fn list(ctx: &Ctx, args: ListArgs) -> Result<()> {
     }
     let rows: Vec<Vec<String>> = ops.iter().map(|(op, by)| list_row(op, *by)).collect();
     Ok(ctx.out.table(
-        &["ID", "WHEN", "STATUS", "KIND", "TARGET", "ACTOR", "RUN", "UNDO"],
+        &[
+            "ID", "WHEN", "STATUS", "KIND", "TARGET", "ACTOR", "RUN", "UNDO",
+        ],
         &rows,
     )?)
 }
@@ -161,7 +163,10 @@ fn show(ctx: &Ctx, op: &str) -> Result<()> {
     if ctx.out.json {
         let mut v = operation.for_display();
         if let Some(m) = v.as_object_mut() {
-            m.insert("events".into(), serde_json::to_value(&events).unwrap_or_default());
+            m.insert(
+                "events".into(),
+                serde_json::to_value(&events).unwrap_or_default(),
+            );
         }
         return Ok(ctx.out.json(&v)?);
     }
@@ -218,7 +223,9 @@ pub fn render_show(op: &Operation, events: &[Event]) -> String {
     }));
     if let Some(r) = &op.result {
         out.push_str("\nResult:\n");
-        out.push_str(&indent(&pretty(&serde_json::to_value(r).unwrap_or_default())));
+        out.push_str(&indent(&pretty(
+            &serde_json::to_value(r).unwrap_or_default(),
+        )));
     }
     out.push_str("\nHistory:\n");
     for e in events {

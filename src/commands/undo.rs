@@ -66,7 +66,7 @@ pub async fn run(ctx: &Ctx, args: UndoArgs) -> Result<()> {
         }
     }
     // Newest first: what was done last is taken back first.
-    ops.sort_by(|a, b| b.id.cmp(&a.id));
+    ops.sort_by_key(|o| std::cmp::Reverse(o.id));
     let world = ctx.world()?;
     let mut undos = Vec::new();
     for op in &ops {

@@ -114,8 +114,10 @@ impl<'a> OpCtx<'a> {
     /// the change itself is not undone because its record could not be completed.
     pub fn record(&self, result: OpResult) {
         if let Err(e) = self.journal.record_result(self.id, &result) {
-            self.out
-                .warn(format!("journal operation {}: recording a result: {e}", self.id));
+            self.out.warn(format!(
+                "journal operation {}: recording a result: {e}",
+                self.id
+            ));
         }
         if let Ok(mut last) = self.last.lock() {
             *last = Some(result);

@@ -24,7 +24,12 @@ pub struct Deferred<'a> {
 }
 
 impl<'a> Deferred<'a> {
-    pub fn new(plan: OpPlan, target: impl Into<String>, tier: Tier, work: BoxFuture<'a, Outcome>) -> Self {
+    pub fn new(
+        plan: OpPlan,
+        target: impl Into<String>,
+        tier: Tier,
+        work: BoxFuture<'a, Outcome>,
+    ) -> Self {
         Deferred {
             plan,
             target: target.into(),

@@ -177,8 +177,11 @@ impl Run {
         let mut ids = Vec::with_capacity(batch.actions.len());
         for a in &batch.actions {
             let id = journal.begin(self.new_op(a.as_ref()))?;
-            self.out
-                .debug(format!("journal: operation {id} ({} {})", a.plan().kind(), a.target()));
+            self.out.debug(format!(
+                "journal: operation {id} ({} {})",
+                a.plan().kind(),
+                a.target()
+            ));
             ids.push(id);
         }
         let work = batch
@@ -299,9 +302,8 @@ impl Run {
         f: impl FnOnce(&dyn Prompter) -> std::result::Result<Reply, String>,
     ) -> std::result::Result<Reply, String> {
         let p = self.prompter.as_ref();
-        let multi = tokio::runtime::Handle::try_current().is_ok_and(|h| {
-            h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
-        });
+        let multi = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
         if multi {
             tokio::task::block_in_place(|| f(p))
         } else {
@@ -480,7 +482,12 @@ fn kept(rp: &Option<RestorePoint>) -> String {
 /// keeps its own failure (an end not seen is a failure: 1); several: nothing changed is a
 /// failure (1), some is partial (4).
 pub fn outcome(done: &[Executed]) -> Result<()> {
-    let line = |e: &Executed| format!("operation {} ({} {}): {}", e.op, e.kind, e.target, e.summary);
+    let line = |e: &Executed| {
+        format!(
+            "operation {} ({} {}): {}",
+            e.op, e.kind, e.target, e.summary
+        )
+    };
     if let Some(e) = done.iter().find(|e| e.signalled) {
         return Err(Error::Interrupted(format!(
             "{}; `matelot journal show {}`",
@@ -649,7 +656,11 @@ mod tests {
         let c = calls();
         let done = h
             .run
-            .execute(Batch::one(fake(Tier::Severe, &c), consent(false, &[]), "Go?"))
+            .execute(Batch::one(
+                fake(Tier::Severe, &c),
+                consent(false, &[]),
+                "Go?",
+            ))
             .await
             .unwrap()
             .unwrap();
@@ -675,19 +686,82 @@ mod tests {
 
     #[tokio::test]
     async fn declines_refusals_and_protections_are_journalled_and_nothing_is_applied() {
-        type Case = (Tier, bool, &'static [Option<&'static str>], Consent, bool, &'static str);
+        type Case = (
+            Tier,
+            bool,
+            &'static [Option<&'static str>],
+            Consent,
+            bool,
+            &'static str,
+        );
         let cases: Vec<Case> = vec![
             // moderate: n, Ctrl-D, no terminal without --yes
-            (Tier::Moderate, true, &[Some("n")], consent(false, &[]), false, "declined"),
-            (Tier::Moderate, true, &[Some("yes please")], consent(false, &[]), false, "declined"),
-            (Tier::Moderate, true, &[None], consent(false, &[]), false, "Ctrl-D"),
-            (Tier::Moderate, false, &[], consent(false, &[]), false, "pass --yes"),
+            (
+                Tier::Moderate,
+                true,
+                &[Some("n")],
+                consent(false, &[]),
+                false,
+                "declined",
+            ),
+            (
+                Tier::Moderate,
+                true,
+                &[Some("yes please")],
+                consent(false, &[]),
+                false,
+                "declined",
+            ),
+            (
+                Tier::Moderate,
+                true,
+                &[None],
+                consent(false, &[]),
+                false,
+                "Ctrl-D",
+            ),
+            (
+                Tier::Moderate,
+                false,
+                &[],
+                consent(false, &[]),
+                false,
+                "pass --yes",
+            ),
             // severe: --yes is never enough; a wrong --confirm; an empty answer
-            (Tier::Severe, false, &[], consent(true, &[]), false, "--confirm chat.example.org"),
-            (Tier::Severe, false, &[], consent(false, &["chat"]), false, "does not match"),
-            (Tier::Severe, true, &[Some("")], consent(false, &[]), false, "declined"),
+            (
+                Tier::Severe,
+                false,
+                &[],
+                consent(true, &[]),
+                false,
+                "--confirm chat.example.org",
+            ),
+            (
+                Tier::Severe,
+                false,
+                &[],
+                consent(false, &["chat"]),
+                false,
+                "does not match",
+            ),
+            (
+                Tier::Severe,
+                true,
+                &[Some("")],
+                consent(false, &[]),
+                false,
+                "declined",
+            ),
             // protected: refused before anything is asked
-            (Tier::Severe, true, &[], consent(false, &["chat.example.org"]), true, "protected"),
+            (
+                Tier::Severe,
+                true,
+                &[],
+                consent(false, &["chat.example.org"]),
+                true,
+                "protected",
+            ),
         ];
         for (tier, can_prompt, answers, consent, protected, says) in cases {
             let h = harness(answers, can_prompt);
@@ -721,7 +795,11 @@ mod tests {
         action.rp = Some(Err("backup task failed"));
         let done = h
             .run
-            .execute(Batch::one(action, consent(false, &["chat.example.org"]), ""))
+            .execute(Batch::one(
+                action,
+                consent(false, &["chat.example.org"]),
+                "",
+            ))
             .await
             .unwrap()
             .unwrap();
@@ -734,7 +812,11 @@ mod tests {
         action.rp = None;
         let done = h
             .run
-            .execute(Batch::one(action, consent(false, &["chat.example.org"]), ""))
+            .execute(Batch::one(
+                action,
+                consent(false, &["chat.example.org"]),
+                "",
+            ))
             .await
             .unwrap()
             .unwrap();
@@ -746,7 +828,8 @@ mod tests {
 
     #[tokio::test]
     async fn failures_are_journalled_for_what_they_are() {
-        let rows: Vec<(fn() -> std::result::Result<Applied, Failure>, Status, &str, u8)> = vec![
+        type Apply = fn() -> std::result::Result<Applied, Failure>;
+        let rows: Vec<(Apply, Status, &str, u8)> = vec![
             (
                 || Err(Failure::NotApplied(Error::failed("refused by the server"))),
                 Status::Failed,
@@ -771,7 +854,12 @@ mod tests {
                 "its end could not be seen",
                 1,
             ),
-            (|| Ok(Applied::partial("2 of 3")), Status::Partial, "2 of 3", 4),
+            (
+                || Ok(Applied::partial("2 of 3")),
+                Status::Partial,
+                "2 of 3",
+                4,
+            ),
         ];
         for (apply, status, says, code) in rows {
             let h = harness(&[], false);
@@ -799,11 +887,22 @@ mod tests {
         h.interrupt.trigger(2);
         let err = h
             .run
-            .execute(Batch::one(fake(Tier::Mild, &calls()), consent(false, &[]), ""))
+            .execute(Batch::one(
+                fake(Tier::Mild, &calls()),
+                consent(false, &[]),
+                "",
+            ))
             .await
             .unwrap_err();
         assert_eq!(err.exit_code(), 130);
-        assert!(h.run.journal().unwrap().list(&Default::default()).unwrap().is_empty());
+        assert!(
+            h.run
+                .journal()
+                .unwrap()
+                .list(&Default::default())
+                .unwrap()
+                .is_empty()
+        );
 
         // During a long step: the step gets the grace, then its row is interrupted; the next
         // step is not started (not applied).
@@ -826,7 +925,11 @@ mod tests {
         };
         let done = h.run.execute(batch).await.unwrap().unwrap();
         assert_eq!(done[0].status, Status::Interrupted);
-        assert!(done[0].summary.contains("SIGTERM came while it was running"));
+        assert!(
+            done[0]
+                .summary
+                .contains("SIGTERM came while it was running")
+        );
         assert_eq!(done[1].status, Status::NotApplied);
         // Only the first step ran (its restore point and its apply); the second never began.
         assert_eq!(*c.lock().unwrap(), ["restore point", "apply"]);

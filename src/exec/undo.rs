@@ -35,8 +35,9 @@ pub fn hint(id: OpId, plan: &OpPlan, has_restore_point: bool) -> Option<String> 
         OpPlan::UserAdd(p) => created_users(p)
             .first()
             .map(|name| format!("matelot user remove {name} --on {}", p.system)),
-        OpPlan::UserLock(p) => subject_name(p)
-            .map(|name| format!("matelot user unlock {name} --on {}", p.system)),
+        OpPlan::UserLock(p) => {
+            subject_name(p).map(|name| format!("matelot user unlock {name} --on {}", p.system))
+        }
         OpPlan::UserUnlock(p) => {
             subject_name(p).map(|name| format!("matelot user lock {name} --on {}", p.system))
         }
@@ -137,7 +138,11 @@ fn undoes(op: &Operation) -> Line {
 type Line = (String, String);
 
 /// Build the undo of `op` (already checked with [`check_undoable`]).
-pub async fn plan_undo<'w>(op: &Operation, journal: &Journal, world: &'w World) -> Result<Undo<'w>> {
+pub async fn plan_undo<'w>(
+    op: &Operation,
+    journal: &Journal,
+    world: &'w World,
+) -> Result<Undo<'w>> {
     let cfg = world.config();
     let me = (op.id, op.kind);
     let rp = op.restore_point.as_ref();
@@ -224,9 +229,10 @@ pub async fn plan_undo<'w>(op: &Operation, journal: &Journal, world: &'w World) 
                 return Err(no_rp());
             };
             let c = world.cloudron()?;
-            let app = c.get_app(&r.app_id).await.map_err(|e| {
-                refuse(op, format!("its app {} cannot be read: {e}", r.fqdn))
-            })?;
+            let app = c
+                .get_app(&r.app_id)
+                .await
+                .map_err(|e| refuse(op, format!("its app {} cannot be read: {e}", r.fqdn)))?;
             let protected = crate::exec::app::protected_by(cfg, journal, &app)?;
             Ok(Undo {
                 action: Box::new(Restore {
@@ -295,10 +301,8 @@ pub async fn plan_undo<'w>(op: &Operation, journal: &Journal, world: &'w World) 
             op,
             format!(
                 "run `{}`",
-                hint(op.id, &op.plan, false).unwrap_or_else(|| format!(
-                    "matelot user unlock NAME --on {}",
-                    p.system
-                ))
+                hint(op.id, &op.plan, false)
+                    .unwrap_or_else(|| format!("matelot user unlock NAME --on {}", p.system))
             ),
         )),
         OpPlan::UserSync(p) => Err(refuse(
@@ -412,7 +416,10 @@ pub async fn plan_undo<'w>(op: &Operation, journal: &Journal, world: &'w World) 
         )),
         OpPlan::Unreadable(u) => Err(refuse(
             op,
-            format!("its plan was written by an older matelot and cannot be read ({})", u.why),
+            format!(
+                "its plan was written by an older matelot and cannot be read ({})",
+                u.why
+            ),
         )),
     }
 }
@@ -438,7 +445,10 @@ mod tests {
             changes: vec![],
         };
         let id = OpId(7);
-        assert_eq!(hint(id, &OpPlan::AppStop(app.clone()), false).as_deref(), Some("matelot undo 7"));
+        assert_eq!(
+            hint(id, &OpPlan::AppStop(app.clone()), false).as_deref(),
+            Some("matelot undo 7")
+        );
         assert_eq!(hint(id, &OpPlan::AppRestart(app), false), None);
         assert_eq!(
             hint(id, &OpPlan::UserLock(lock.clone()), false).as_deref(),

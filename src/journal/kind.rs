@@ -107,7 +107,10 @@ impl OpKind {
     pub fn matches(self, filter: &str) -> bool {
         let name = self.as_str();
         let filter = filter.trim();
-        name == filter || name.strip_prefix(filter).is_some_and(|r| r.starts_with('.'))
+        name == filter
+            || name
+                .strip_prefix(filter)
+                .is_some_and(|r| r.starts_with('.'))
     }
 }
 
@@ -194,9 +197,8 @@ pub enum UserRemovePlan {
 impl UserRemovePlan {
     pub fn username(&self) -> &str {
         match self {
-            UserRemovePlan::Compute { username, .. } | UserRemovePlan::Cloudron { username, .. } => {
-                username
-            }
+            UserRemovePlan::Compute { username, .. }
+            | UserRemovePlan::Cloudron { username, .. } => username,
         }
     }
 

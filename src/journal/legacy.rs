@@ -10,12 +10,12 @@ use rusqlite::{Transaction, params};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::id::OpId;
 use super::kind::{
     AccountsPlan, AppBackupPlan, AppRef, AppRestorePlan, AppUninstallPlan, BackupInitPlan,
     BackupPrunePlan, BackupRunPlan, KeepPolicy, OpKind, OpPlan, UndoAction, UndoPlan,
     UnreadablePlan, UserRemovePlan,
 };
-use super::id::OpId;
 use super::restore_point::{AppBackupPoint, RestorePoint};
 use super::result::{OpResult, TaskRecord};
 
@@ -100,7 +100,8 @@ fn uninstall_plan(p: &Value) -> Result<AppUninstallPlan, String> {
 pub(super) fn convert(row: &OldRow, rows: &[OldRow]) -> Converted {
     let kind = row.kind.parse::<OpKind>();
     let p = &row.planned;
-    let typed: Result<(OpPlan, Option<RestorePoint>, Option<OpResult>, Option<OpId>), String> =
+    type Typed = (OpPlan, Option<RestorePoint>, Option<OpResult>, Option<OpId>);
+    let typed: Result<Typed, String> =
         match &kind {
             Err(e) => Err(e.clone()),
             Ok(kind) => match *kind {
@@ -469,7 +470,10 @@ mod tests {
         );
         match convert(&rows[0], &rows).plan {
             OpPlan::UserSync(a) => {
-                assert_eq!((a.system.as_str(), a.subject.as_str()), ("calcul", "roster:people.csv"));
+                assert_eq!(
+                    (a.system.as_str(), a.subject.as_str()),
+                    ("calcul", "roster:people.csv")
+                );
                 assert_eq!(a.changes.len(), 1);
             }
             other => panic!("{other:?}"),
@@ -489,7 +493,9 @@ mod tests {
             other => panic!("{other:?}"),
         }
         match convert(&rows[2], &rows).plan {
-            OpPlan::BackupRun(b) => assert_eq!((b.cloudron, b.hosts), (true, vec!["calcul".into()])),
+            OpPlan::BackupRun(b) => {
+                assert_eq!((b.cloudron, b.hosts), (true, vec!["calcul".into()]))
+            }
             other => panic!("{other:?}"),
         }
     }

@@ -37,20 +37,20 @@ mod status;
 #[cfg(test)]
 mod tests;
 
+pub use id::{OpId, RunId};
 pub use kind::{
     AccountsPlan, AppBackupPlan, AppRef, AppRestorePlan, AppUninstallPlan, BackupInitPlan,
     BackupPrunePlan, BackupRunPlan, HostTrustPlan, KeepPolicy, OpKind, OpPlan, UndoAction,
     UndoPlan, UnreadablePlan, UserRemovePlan,
 };
-pub use id::{OpId, RunId};
 pub use model::{
     Event, Filter, NewOp, Operation, Protection, TargetMatch, format_time, parse_since,
 };
+pub use process::{Actor, Liveness, ProcessId};
+pub use redact::redact_args;
 pub use restore_point::{AppBackupPoint, CloudronUserPoint, RestorePoint};
 pub use result::{ChangeResult, OpResult, Outcome, TargetResult, TaskRecord};
 pub use status::Status;
-pub use process::{Actor, Liveness, ProcessId};
-pub use redact::redact_args;
 
 /// How long a write waits for other writers before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);

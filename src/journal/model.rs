@@ -14,8 +14,6 @@ use super::restore_point::RestorePoint;
 use super::result::OpResult;
 use super::status::Status;
 
-
-
 /// What to record when an operation begins (always as `planned`). The writer's identity
 /// (actor, pid, start time, host) and the redacted command line are filled in by
 /// [`super::Journal::begin`].

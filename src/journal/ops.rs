@@ -8,14 +8,14 @@ use chrono::Utc;
 use rusqlite::{OptionalExtension, params};
 use serde_json::Value;
 
-use super::kind::OpPlan;
 use super::id::OpId;
+use super::kind::OpPlan;
 use super::model::{Event, Filter, NewOp, Operation, TargetMatch};
 use super::redact::{redact_args, redact_text};
 use super::restore_point::RestorePoint;
 use super::result::OpResult;
-use super::status::Status;
 use super::rows::{COLUMNS, conv, row_to_op, time_col};
+use super::status::Status;
 use super::{Journal, JournalError, format_time};
 
 impl Journal {
@@ -179,7 +179,10 @@ impl Journal {
             OpResult::Task(t) => format!(
                 "task {}{}",
                 t.task_id,
-                t.end.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
+                t.end
+                    .as_deref()
+                    .map(|e| format!(": {e}"))
+                    .unwrap_or_default()
             ),
             OpResult::Accounts { outcomes } => format!("{} account change(s)", outcomes.len()),
             OpResult::Targets { targets } => format!("{} target(s)", targets.len()),

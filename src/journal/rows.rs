@@ -7,13 +7,13 @@ use rusqlite::Row;
 use rusqlite::types::Type;
 use serde_json::Value;
 
-use super::kind::{OpKind, OpPlan};
 use super::id::{OpId, RunId};
+use super::kind::{OpKind, OpPlan};
 use super::model::Operation;
+use super::process::{Actor, Liveness, ProcessId};
 use super::restore_point::RestorePoint;
 use super::result::OpResult;
 use super::status::Status;
-use super::process::{Actor, Liveness, ProcessId};
 
 pub(super) const COLUMNS: &str = "id, run_id, kind, target, status, created_at, started_at, \
     finished_at, actor_user, actor_host, actor_sudo_user, pid, pid_start_ticks, boot_id, command, \

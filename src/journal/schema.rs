@@ -18,10 +18,11 @@ pub struct Migration {
 }
 
 /// The schema's history, in order. Version `i + 1` is `MIGRATIONS[i]`.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "operations, events and protections",
-    sql: "
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "operations, events and protections",
+        sql: "
         CREATE TABLE operations (
             id              INTEGER PRIMARY KEY AUTOINCREMENT,
             kind            TEXT NOT NULL,
@@ -67,12 +68,12 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
             note            TEXT
         );
     ",
-    rust: None,
-},
-Migration {
-    version: 2,
-    description: "typed operations: run ids, typed plans and results, more statuses, undo links",
-    sql: "
+        rust: None,
+    },
+    Migration {
+        version: 2,
+        description: "typed operations: run ids, typed plans and results, more statuses, undo links",
+        sql: "
         CREATE TABLE operations_v2 (
             id              INTEGER PRIMARY KEY AUTOINCREMENT,
             run_id          TEXT NOT NULL,
@@ -105,8 +106,9 @@ Migration {
             value TEXT NOT NULL
         );
     ",
-    rust: Some(super::legacy::migrate_v1_rows),
-}];
+        rust: Some(super::legacy::migrate_v1_rows),
+    },
+];
 
 /// The version this binary writes.
 pub fn latest() -> u32 {

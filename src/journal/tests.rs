@@ -109,7 +109,11 @@ fn an_operation_records_its_writer_run_and_typed_plan_and_hides_secrets_in_text(
     let (_dir, j) = fresh();
     let id = j
         .begin(
-            new(OpPlan::AppStop(app("matomo.example.org")), "matomo.example.org").command(vec![
+            new(
+                OpPlan::AppStop(app("matomo.example.org")),
+                "matomo.example.org",
+            )
+            .command(vec![
                 "matelot".into(),
                 "--token".into(),
                 "abc".into(),
@@ -127,7 +131,10 @@ fn an_operation_records_its_writer_run_and_typed_plan_and_hides_secrets_in_text(
     assert_eq!(op.status, Status::Planned);
     assert_eq!(op.process, ProcessId::current());
     assert_eq!(op.actor, Actor::current());
-    assert_eq!(op.command, ["matelot", "--token", "<redacted>", "app", "stop"]);
+    assert_eq!(
+        op.command,
+        ["matelot", "--token", "<redacted>", "app", "stop"]
+    );
     assert!(op.started_at.is_none() && op.finished_at.is_none());
     assert!(op.restore_point.is_none() && op.undo_hint.is_none());
     // The JSON shape is stable: ids are numbers, times are RFC 3339 UTC with milliseconds,
@@ -241,7 +248,10 @@ fn an_operation_goes_through_its_lifecycle_and_tells_its_story() {
 fn finished_operations_stay_finished_and_bad_requests_are_refused() {
     let (_dir, j) = fresh();
     let id = j
-        .begin(new(OpPlan::AppStop(app("wiki.example.org")), "wiki.example.org"))
+        .begin(new(
+            OpPlan::AppStop(app("wiki.example.org")),
+            "wiki.example.org",
+        ))
         .unwrap();
     j.set_running(id).unwrap();
     assert!(j.get(id).unwrap().unwrap().started_at.is_some());
@@ -386,14 +396,10 @@ fn list_filters_by_kind_target_status_run_and_undo_link() {
 #[test]
 fn rows_left_open_by_a_dead_process_read_as_interrupted_until_settled() {
     let (_dir, mut j) = fresh();
-    let mine = j
-        .begin(new(OpPlan::AppStart(app("mine")), "mine"))
-        .unwrap();
+    let mine = j.begin(new(OpPlan::AppStart(app("mine")), "mine")).unwrap();
     let me = j.me.clone();
     j.me = dead_process();
-    let dead = j
-        .begin(new(OpPlan::AppStart(app("dead")), "dead"))
-        .unwrap();
+    let dead = j.begin(new(OpPlan::AppStart(app("dead")), "dead")).unwrap();
     j.set_running(dead).unwrap_or_else(|_| {
         // The row already reads interrupted to this (dead) writer: move it by hand.
         j.conn()
@@ -470,16 +476,23 @@ fn a_journal_written_by_schema_1_is_migrated_to_typed_operations() {
     let op = |n: i64| j.get(OpId(n)).unwrap().unwrap();
     // Kinds, as the old rows said.
     let kinds: Vec<&str> = ops.iter().rev().map(|o| o.kind.as_str()).collect();
-    assert_eq!(&kinds[..4], ["user.sync", "user.sync", "user.add", "user.add"]);
+    assert_eq!(
+        &kinds[..4],
+        ["user.sync", "user.sync", "user.add", "user.add"]
+    );
     // An uninstall keeps its plan and its restore point, typed.
     let u = op(15);
     assert!(matches!(&u.plan, OpPlan::AppUninstall(p) if p.fqdn == "analytics.example.org"));
-    assert!(matches!(&u.restore_point, Some(RestorePoint::AppBackup(b)) if b.backup_id.starts_with("app_")));
+    assert!(
+        matches!(&u.restore_point, Some(RestorePoint::AppBackup(b)) if b.backup_id.starts_with("app_"))
+    );
     // Its undo is linked to it, with the reinstall it did.
     let undo = op(16);
     assert_eq!(undo.undoes, Some(OpId(15)));
     match &undo.plan {
-        OpPlan::Undo(p) => assert!(matches!(&p.action, UndoAction::ReinstallApp { app, .. } if app.fqdn == "analytics.example.org")),
+        OpPlan::Undo(p) => assert!(
+            matches!(&p.action, UndoAction::ReinstallApp { app, .. } if app.fqdn == "analytics.example.org")
+        ),
         other => panic!("{other:?}"),
     }
     let undos: Vec<OpId> = j.undos_of(OpId(15)).unwrap().iter().map(|o| o.id).collect();
@@ -496,13 +509,19 @@ fn a_journal_written_by_schema_1_is_migrated_to_typed_operations() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(matches!(&op(19).restore_point, Some(RestorePoint::CloudronUser(_))));
+    assert!(matches!(
+        &op(19).restore_point,
+        Some(RestorePoint::CloudronUser(_))
+    ));
     // Rows of one old invocation share a run id; different invocations do not.
     assert_eq!(op(1).run, op(2).run);
     assert_ne!(op(2).run, op(3).run);
     // Accounts plans keep their system and subject.
     match &op(5).plan {
-        OpPlan::UserLock(p) => assert_eq!((p.system.as_str(), p.subject.as_str()), ("calcul", "user:zoe")),
+        OpPlan::UserLock(p) => assert_eq!(
+            (p.system.as_str(), p.subject.as_str()),
+            ("calcul", "user:zoe")
+        ),
         other => panic!("{other:?}"),
     }
     // New operations continue after the old ids.

@@ -97,9 +97,7 @@ impl Prompter for TerminalPrompter {
                 Line::Text(t) if t == name => return Ok(Reply::Yes),
                 Line::Text(t) if t.is_empty() => return Ok(Reply::No),
                 Line::Text(_) => {
-                    text = format!(
-                        "That is not {name}; type it exactly, or nothing to cancel: "
-                    );
+                    text = format!("That is not {name}; type it exactly, or nothing to cancel: ");
                 }
                 Line::Eof => return Ok(Reply::Eof),
                 Line::Interrupted => return Ok(Reply::Interrupted),
@@ -247,7 +245,10 @@ mod tests {
         assert_eq!(p.yes_no("Again?"), Ok(Reply::Eof));
         // A wrong name is asked again; the right one is a yes.
         assert_eq!(p.exact_name("alice"), Ok(Reply::Yes));
-        assert_eq!(p.asked(), ["Go? [y/N]", "Again? [y/N]", "type alice", "type alice"]);
+        assert_eq!(
+            p.asked(),
+            ["Go? [y/N]", "Again? [y/N]", "type alice", "type alice"]
+        );
         assert!(p.yes_no("More?").is_err(), "no answer left is an error");
     }
 

@@ -325,7 +325,11 @@ fn a_killed_writer_leaves_an_interrupted_operation() {
         let path = std::env::var(JOURNAL).unwrap();
         let j = Journal::open(Path::new(&path)).unwrap();
         let id = j
-            .begin(NewOp::new(uninstall_plan(), "matomo.example.org", &run_id()))
+            .begin(NewOp::new(
+                uninstall_plan(),
+                "matomo.example.org",
+                &run_id(),
+            ))
             .unwrap();
         j.set_running(id).unwrap();
         println!("@@ready {id}");

@@ -15,10 +15,10 @@ use super::factory::{new_event, new_task};
 use super::http::{
     ApiError, ApiResult, Body, accepted, now_iso, ok, ok_empty, page_of, paging, query,
 };
+use super::job::{Job, Op};
 use super::layers::Caller;
 use super::model::{App, api_json};
 use super::state::Shared;
-use super::job::{Job, Op};
 use super::tasks;
 
 type St = State<Arc<Shared>>;

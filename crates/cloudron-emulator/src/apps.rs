@@ -16,10 +16,10 @@ use super::factory::{AppSpec, new_app, new_event, new_task};
 use super::http::{
     ApiError, ApiResult, Body, accepted, created, ok, ok_empty, page_of, paging, query,
 };
+use super::job::{Job, Op};
 use super::layers::Caller;
 use super::model::{AccessRestriction, AppData, Estate, app_json};
 use super::state::Shared;
-use super::job::{Job, Op};
 use super::tasks;
 
 type St = State<Arc<Shared>>;

@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 
 use super::factory::{new_app_backup, new_box_backup, new_event};
 use super::http::now_iso;
+use super::job::{Job, Op};
 use super::model::Estate;
 use super::retention;
-use super::job::{Job, Op};
 
 /// Mark a task successful with its result.
 fn succeed(e: &mut Estate, task_id: &str, result: Value) {

@@ -116,4 +116,3 @@ pub struct Job {
     /// Who asked, for the events written when it ends.
     pub source: Value,
 }
-

@@ -15,7 +15,6 @@ use super::state::Shared;
 
 type St = State<Arc<Shared>>;
 
-
 pub async fn status() -> ApiResult {
     ok(json!({"version": CLOUDRON_VERSION}))
 }

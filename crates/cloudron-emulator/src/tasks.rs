@@ -14,8 +14,8 @@ use serde_json::json;
 use super::factory::new_event;
 use super::faults::TaskFault;
 use super::http::now_iso;
-use super::model::{Estate, TaskError};
 use super::job::Job;
+use super::model::{Estate, TaskError};
 use super::state::Shared;
 
 /// Run the job in the background.

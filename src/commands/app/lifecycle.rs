@@ -76,7 +76,13 @@ async fn change(ctx: &Ctx, query: &str, action: Lifecycle, yes: bool) -> Result<
         .unwrap_or_default();
     outcome(&done)?;
     let now = c.get_app(&app.id).await?;
-    report(ctx, &now, verb, true, &format!("{who}: {}", now.state_label()))
+    report(
+        ctx,
+        &now,
+        verb,
+        true,
+        &format!("{who}: {}", now.state_label()),
+    )
 }
 
 /// A busy app (a task running) is refused: wait for it, nothing was changed.

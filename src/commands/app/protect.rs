@@ -15,12 +15,7 @@ pub async fn protect(ctx: &Ctx, query: &str) -> Result<()> {
     let c = ctx.world()?.cloudron()?;
     let (app, _) = resolve_severe(ctx, c, query).await?;
     if ctx.check() {
-        return check_report(
-            ctx,
-            &app,
-            "protect",
-            &format!("would protect {}", app.fqdn),
-        );
+        return check_report(ctx, &app, "protect", &format!("would protect {}", app.fqdn));
     }
     let run = ctx.begin_run().await?;
     let action = Protection {
@@ -36,10 +31,7 @@ pub async fn protect(ctx: &Ctx, query: &str) -> Result<()> {
         .await?
         .unwrap_or_default();
     outcome(&done)?;
-    let line = done
-        .first()
-        .map(|e| e.summary.clone())
-        .unwrap_or_default();
+    let line = done.first().map(|e| e.summary.clone()).unwrap_or_default();
     report(ctx, &app, "protect", !line.contains("already"), &line)
 }
 

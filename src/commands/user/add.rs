@@ -4,10 +4,10 @@
 use std::path::PathBuf;
 
 use super::apply::{Request, execute};
+use super::files::FsKeyFiles;
 use crate::Ctx;
 use crate::cli::user::AddArgs;
 use crate::core::accounts::{Facts, PlanOptions, plan_people};
-use super::files::FsKeyFiles;
 use crate::core::roster::{PersonArgs, person_from_args};
 use crate::error::{Error, Result};
 use crate::journal::OpKind;
@@ -56,4 +56,3 @@ pub async fn add(ctx: &Ctx, a: AddArgs) -> Result<()> {
     )
     .await
 }
-

@@ -128,8 +128,8 @@ pub async fn execute(ctx: &Ctx, req: Request<'_>) -> Result<()> {
         let target = if system == "cloudron" {
             match (estate.cloudron(), &facts.cloudron) {
                 (Some(client), Some(cf)) => System::Cloudron {
-                    client: client.clone(),
-                    facts: cf.clone(),
+                    client: Box::new(client.clone()),
+                    facts: Box::new(cf.clone()),
                 },
                 _ => return Err(Error::failed("the Cloudron is not connected")),
             }

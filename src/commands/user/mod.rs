@@ -10,8 +10,8 @@ use crate::core::person::PersonState;
 use crate::error::Result;
 
 mod add;
-pub mod files;
 pub mod apply;
+pub mod files;
 pub mod list;
 mod remove;
 pub mod report;

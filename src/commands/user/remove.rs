@@ -68,8 +68,9 @@ pub async fn remove(ctx: &Ctx, args: UserRemoveArgs) -> Result<()> {
         }
     }
     if actions.is_empty() {
-        ctx.out
-            .info(format!("{name} has no account on the systems asked: nothing to remove"));
+        ctx.out.info(format!(
+            "{name} has no account on the systems asked: nothing to remove"
+        ));
         return report(ctx, &[]);
     }
     if run.is_check() {

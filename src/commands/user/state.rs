@@ -39,4 +39,3 @@ pub async fn set_state(ctx: &Ctx, a: StateArgs, state: PersonState) -> Result<()
     )
     .await
 }
-

@@ -9,8 +9,8 @@
 use crate::compute::SshError;
 use crate::compute::command::CommandOutput;
 
-use super::repo::{Repo, redact_in};
 use super::parse::ItemError;
+use super::repo::{Repo, redact_in};
 
 /// A restic failure on a compute host.
 #[derive(Debug, thiserror::Error)]

@@ -18,9 +18,9 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 pub use command::SnapshotFilter;
-pub use repo::{DEFAULT_CACHE_DIR, Repo, redact_repository};
 pub use error::ResticError;
 pub use parse::{BackupSummary, ForgetGroup, ItemError, Snapshot, SnapshotId};
+pub use repo::{DEFAULT_CACHE_DIR, Repo, redact_repository};
 
 use crate::compute::command::{CommandOutput, RemoteCommand};
 use crate::compute::{Session, SshError};

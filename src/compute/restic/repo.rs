@@ -93,4 +93,3 @@ pub fn redact_in(text: &str, repo: &Repo) -> String {
         text.replace(&repo.repository, &shown)
     }
 }
-

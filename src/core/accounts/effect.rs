@@ -24,7 +24,7 @@ pub fn in_effect(facts: &Facts, change: &Change) -> Option<bool> {
                     want.sort();
                     want.dedup();
                     let have = h.groups_of(name);
-                    user(name).is_some() && have.iter().eq(want.into_iter())
+                    user(name).is_some() && have.iter().eq(want)
                 }
                 ComputeChange::SetAuthorizedKeys { user: name, to, .. } => {
                     user(name).is_some_and(|u| u.keys.as_ref().is_some_and(|k| k.lines() == to))
@@ -50,7 +50,9 @@ pub fn in_effect(facts: &Facts, change: &Change) -> Option<bool> {
                     display_name,
                     ..
                 } => Some(c.user_by_username(username).is_some_and(|u| {
-                    email.as_ref().is_none_or(|e| u.email.eq_ignore_ascii_case(&e.to))
+                    email
+                        .as_ref()
+                        .is_none_or(|e| u.email.eq_ignore_ascii_case(&e.to))
                         && display_name.as_ref().is_none_or(|d| u.display_name == d.to)
                 })),
                 CloudronChange::SetActive {

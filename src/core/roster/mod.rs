@@ -78,7 +78,6 @@ impl From<LoadError> for crate::error::Error {
 #[cfg(test)]
 mod tests;
 
-
 /// A parsed and validated roster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Roster {

@@ -22,7 +22,10 @@ use crate::journal::{
 /// Where one system's changes go.
 pub enum System {
     Host(Arc<Session>),
-    Cloudron { client: Client, facts: CloudronFacts },
+    Cloudron {
+        client: Box<Client>,
+        facts: Box<CloudronFacts>,
+    },
 }
 
 /// One system's account changes.
@@ -108,7 +111,10 @@ impl Action for SystemChanges {
         op.record(OpResult::Accounts { outcomes: results });
         let refs: Vec<&Outcome> = outcomes.iter().collect();
         let message = row_message(&refs);
-        if outcomes.iter().any(|o| matches!(o, Outcome::Unknown { .. })) {
+        if outcomes
+            .iter()
+            .any(|o| matches!(o, Outcome::Unknown { .. }))
+        {
             return Err(Failure::Unknown(Error::failed(message)));
         }
         match row_status(&refs) {

@@ -13,8 +13,8 @@ use crate::cloudron::Client;
 use crate::compute::Session;
 use crate::compute::scripts::{SHELL, facts_script, parse_facts};
 use crate::config::ComputeHost;
-use crate::exec::world::World;
 use crate::core::accounts::{CloudronFacts, ComputeFacts, Facts, UidRange};
+use crate::exec::world::World;
 
 /// The people's uids on a host: from its `min_uid` up to 60000 (Debian's `LAST_UID` + 1;
 /// `nobody` is 65534, outside).
@@ -121,7 +121,6 @@ impl Estate {
         let (users, groups) = tokio::try_join!(client.list_users(), client.list_groups())?;
         Ok(Some(cloudron_facts(&users, &groups)))
     }
-
 }
 
 /// Run the facts script on one host and parse its output.

@@ -66,7 +66,6 @@ pub async fn apply_on_host(
     })
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

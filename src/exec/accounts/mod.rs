@@ -16,21 +16,21 @@ use crate::compute::scripts::{FactsError, ScriptError};
 use crate::journal::JournalError;
 
 mod action;
-mod outcome;
 mod cloudron;
 mod cloudron_facts;
 mod gather;
 mod history;
 mod host;
+mod outcome;
 mod targets;
 
 pub use action::{System, SystemChanges};
-pub use outcome::{row_message, row_status};
 pub use cloudron::apply_cloudron;
 pub use cloudron_facts::cloudron_facts;
 pub use gather::{Estate, gather_host, uid_range};
 pub use history::{LOCK_KINDS, previous_locks};
 pub use host::{HostRun, apply_on_host};
+pub use outcome::{row_message, row_status};
 pub use targets::Targets;
 
 /// Changes sent at once to the Cloudron (like Ansible's forks).

@@ -84,17 +84,23 @@ impl Action for AppBackup {
                 .map(|d| Duration::from_secs(u64::from(d) * 86_400)),
         };
         let progress = op.progress(&format!("backup {}", p.fqdn));
-        let record = |t: &crate::cloudron::models::TaskId| task::record(op, t, Some(&p.app_id), None);
+        let record =
+            |t: &crate::cloudron::models::TaskId| task::record(op, t, Some(&p.app_id), None);
         let c = &self.client;
-        let v = ops::backup_app(c, &p.app_id, &keep, progress.as_ref(), c.task_timeout(), &record)
-            .await
-            .map_err(|e| match e {
-                CloudronError::Transport { .. } | CloudronError::Timeout { .. } => {
-                    Failure::unknown(e)
-                }
-                // A backup that failed or cannot be verified changed nothing live.
-                other => Failure::NotApplied(other.into()),
-            })?;
+        let v = ops::backup_app(
+            c,
+            &p.app_id,
+            &keep,
+            progress.as_ref(),
+            c.task_timeout(),
+            &record,
+        )
+        .await
+        .map_err(|e| match e {
+            CloudronError::Transport { .. } | CloudronError::Timeout { .. } => Failure::unknown(e),
+            // A backup that failed or cannot be verified changed nothing live.
+            other => Failure::NotApplied(other.into()),
+        })?;
         op.record(OpResult::Task(TaskRecord {
             task_id: v.task_id.to_string(),
             app_id: Some(p.app_id.clone()),

@@ -63,7 +63,11 @@ impl Action for Reinstall {
         task::follow(op, c, &new_id, &t, &format!("reinstall {}", a.fqdn))
             .await
             .map_err(|e| {
-                task::judge_failure(e, &a.fqdn, Some(format!("matelot app uninstall {}", a.fqdn)))
+                task::judge_failure(
+                    e,
+                    &a.fqdn,
+                    Some(format!("matelot app uninstall {}", a.fqdn)),
+                )
             })?;
         match c.get_app(&new_id).await {
             Ok(app) if !app.is_busy() && app.error.is_none() => Ok(Applied::done(format!(

@@ -14,7 +14,7 @@ pub enum TaskEnd {
     /// The task failed: the message, and the app as it is now (if it could be read).
     Failed {
         error: CloudronError,
-        app: Option<App>,
+        app: Option<Box<App>>,
     },
     /// No answer, or sight of the task was lost: it may or may not have happened.
     Lost(Failure),
@@ -67,7 +67,7 @@ pub async fn follow(
         Err(error @ CloudronError::TaskFailed { .. }) => {
             record(op, task, Some(app_id), Some(format!("error: {error}")));
             Err(TaskEnd::Failed {
-                app: app_now(client, app_id).await,
+                app: app_now(client, app_id).await.map(Box::new),
                 error,
             })
         }

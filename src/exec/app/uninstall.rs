@@ -65,7 +65,7 @@ impl Action for Uninstall {
                         "the uninstall task {t} ended but {fqdn} is still there ({})",
                         a.state_label()
                     )),
-                    app: Some(a),
+                    app: Some(Box::new(a)),
                 },
                 fqdn,
                 way_back,

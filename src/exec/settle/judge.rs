@@ -115,12 +115,7 @@ pub fn run_state(fqdn: &str, want: Option<RunState>, reached: bool, seen: &AppSe
 }
 
 /// `app backup`: `new_backup` is a backup of the app made since the operation began.
-pub fn app_backup(
-    fqdn: &str,
-    reached: bool,
-    seen: &AppSeen,
-    new_backup: Option<&str>,
-) -> Verdict {
+pub fn app_backup(fqdn: &str, reached: bool, seen: &AppSeen, new_backup: Option<&str>) -> Verdict {
     if !reached {
         return Verdict::NotApplied(NEVER_SENT.into());
     }
@@ -168,10 +163,11 @@ pub fn uninstall(
         return Verdict::Later(format!("its uninstall task {} is still running", t.id));
     }
     match &seen.app {
-        None => Verdict::Done(format!("app {} is gone: the uninstall happened", plan.app_id)),
-        Some(a) if a.is_busy() => {
-            Verdict::Later(format!("{fqdn} is busy ({})", a.state_label()))
-        }
+        None => Verdict::Done(format!(
+            "app {} is gone: the uninstall happened",
+            plan.app_id
+        )),
+        Some(a) if a.is_busy() => Verdict::Later(format!("{fqdn} is busy ({})", a.state_label())),
         Some(a) if a.error.is_some() => Verdict::FailedChanged(format!(
             "the uninstall failed half way: {fqdn} is {}{}",
             a.state_label(),
@@ -212,9 +208,7 @@ pub fn restore(fqdn: &str, reached: bool, rp: Option<&RestorePoint>, seen: &AppS
             app.state_label(),
             way_back_restore(fqdn, rp)
         )),
-        None if app.is_busy() => {
-            Verdict::Later(format!("{fqdn} is busy ({})", app.state_label()))
-        }
+        None if app.is_busy() => Verdict::Later(format!("{fqdn} is busy ({})", app.state_label())),
         None => Verdict::Unknown(format!(
             "no restore task was recorded or found, so whether {fqdn}'s data was overwritten \
              cannot be told; it is {}{}",
@@ -240,9 +234,7 @@ pub fn reinstall(plan: &AppUninstallPlan, reached: bool, at_fqdn: Option<&App>) 
     }
     match at_fqdn {
         None => Verdict::NotApplied(format!("nothing is installed at {fqdn}")),
-        Some(a) if a.is_busy() => {
-            Verdict::Later(format!("{fqdn} is busy ({})", a.state_label()))
-        }
+        Some(a) if a.is_busy() => Verdict::Later(format!("{fqdn} is busy ({})", a.state_label())),
         Some(a) if a.error.is_some() => Verdict::FailedChanged(format!(
             "an app is at {fqdn} (id {}) but it is {}; the way back: `matelot app uninstall \
              {fqdn}`, then `matelot undo` again",
@@ -403,8 +395,18 @@ mod tests {
             (true, true, seen(None, None), "done"),
             (true, true, seen(Some(&installed), None), "not applied"),
             (true, true, seen(Some(&busy), None), "later"),
-            (true, true, seen(Some(&broken), Some(task(false, false))), "failed (changed)"),
-            (true, true, seen(Some(&installed), Some(task(true, false))), "later"),
+            (
+                true,
+                true,
+                seen(Some(&broken), Some(task(false, false))),
+                "failed (changed)",
+            ),
+            (
+                true,
+                true,
+                seen(Some(&installed), Some(task(true, false))),
+                "later",
+            ),
             // Killed before the uninstall was sent, then removed by hand: not this operation's.
             (false, false, seen(None, None), "not applied"),
             (false, true, seen(Some(&installed), None), "not applied"),
@@ -428,13 +430,62 @@ mod tests {
         let busy = app(I::PendingRestore, RunState::Running, false);
         let r = rp();
         let rows: Vec<(bool, AppSeen, &str)> = vec![
-            (false, AppSeen { app: Some(fine.clone()), task: None }, "not applied"),
-            (true, AppSeen { app: Some(fine.clone()), task: Some(task(false, true)) }, "done"),
-            (true, AppSeen { app: Some(broken), task: Some(task(false, false)) }, "failed (changed)"),
-            (true, AppSeen { app: Some(busy), task: None }, "later"),
-            (true, AppSeen { app: Some(fine.clone()), task: Some(task(true, false)) }, "later"),
-            (true, AppSeen { app: Some(fine), task: None }, "unknown"),
-            (true, AppSeen { app: None, task: None }, "unknown"),
+            (
+                false,
+                AppSeen {
+                    app: Some(fine.clone()),
+                    task: None,
+                },
+                "not applied",
+            ),
+            (
+                true,
+                AppSeen {
+                    app: Some(fine.clone()),
+                    task: Some(task(false, true)),
+                },
+                "done",
+            ),
+            (
+                true,
+                AppSeen {
+                    app: Some(broken),
+                    task: Some(task(false, false)),
+                },
+                "failed (changed)",
+            ),
+            (
+                true,
+                AppSeen {
+                    app: Some(busy),
+                    task: None,
+                },
+                "later",
+            ),
+            (
+                true,
+                AppSeen {
+                    app: Some(fine.clone()),
+                    task: Some(task(true, false)),
+                },
+                "later",
+            ),
+            (
+                true,
+                AppSeen {
+                    app: Some(fine),
+                    task: None,
+                },
+                "unknown",
+            ),
+            (
+                true,
+                AppSeen {
+                    app: None,
+                    task: None,
+                },
+                "unknown",
+            ),
         ];
         for (reached, seen, want) in rows {
             let v = restore("analytics.example.org", reached, Some(&r), &seen);
@@ -450,7 +501,10 @@ mod tests {
             task: None,
         };
         let f = "chat.example.org";
-        assert_eq!(kind(&run_state(f, Some(RunState::Stopped), true, &stopped)), "done");
+        assert_eq!(
+            kind(&run_state(f, Some(RunState::Stopped), true, &stopped)),
+            "done"
+        );
         assert_eq!(
             kind(&run_state(f, Some(RunState::Running), true, &stopped)),
             "not applied"
@@ -460,9 +514,15 @@ mod tests {
         assert_eq!(kind(&app_backup(f, true, &stopped, Some("b2"))), "done");
         assert_eq!(kind(&app_backup(f, true, &stopped, None)), "not applied");
         assert_eq!(kind(&account("zoe on calcul", true, false, true)), "done");
-        assert_eq!(kind(&account("zoe on calcul", true, true, true)), "not applied");
+        assert_eq!(
+            kind(&account("zoe on calcul", true, true, true)),
+            "not applied"
+        );
         assert_eq!(kind(&account("zoe on calcul", true, true, false)), "done");
-        assert_eq!(kind(&account("zoe on calcul", false, false, true)), "not applied");
+        assert_eq!(
+            kind(&account("zoe on calcul", false, false, true)),
+            "not applied"
+        );
         let ok = OpResult::Targets {
             targets: vec![TargetResult {
                 target: "cloudron".into(),

@@ -16,7 +16,7 @@ use serde::Serialize;
 use self::judge::{AppSeen, Verdict};
 use super::world::World;
 use crate::cloudron::models::{App, RunState, TaskId};
-use crate::cloudron::{CloudronError, Client};
+use crate::cloudron::{Client, CloudronError};
 use crate::compute::account_snapshot::{self, AccountError};
 use crate::core::accounts::Facts;
 use crate::error::Result;
@@ -53,7 +53,10 @@ pub async fn settle_all(journal: &Journal, world: &World, out: &Output) -> Resul
 }
 
 fn write(journal: &Journal, out: &Output, op: &Operation, v: Verdict) -> Result<Settled> {
-    let head = format!("operation {} ({} {}) was interrupted", op.id, op.kind, op.target);
+    let head = format!(
+        "operation {} ({} {}) was interrupted",
+        op.id, op.kind, op.target
+    );
     let note = v.note().to_string();
     let status = match &v {
         Verdict::Done(_) => Status::Done,
@@ -116,8 +119,7 @@ async fn app_seen(c: &Client, app_id: &str, task: Option<TaskId>) -> Result<AppS
 
 /// The app installed at `fqdn` now, if any.
 async fn app_at(c: &Client, fqdn: &str) -> Result<Option<App>> {
-    Ok(c
-        .list_apps()
+    Ok(c.list_apps()
         .await?
         .into_iter()
         .find(|a| a.fqdn.eq_ignore_ascii_case(fqdn)))
@@ -125,8 +127,7 @@ async fn app_at(c: &Client, fqdn: &str) -> Result<Option<App>> {
 
 /// A backup of `app_id` created at or after `since`, if the server lists one.
 async fn backup_since(c: &Client, app_id: &str, since: DateTime<Utc>) -> Result<Option<String>> {
-    Ok(c
-        .list_app_backups(app_id)
+    Ok(c.list_app_backups(app_id)
         .await?
         .into_iter()
         .filter(|b| b.is_complete() && b.creation_time.is_some_and(|t| t >= since))
@@ -143,7 +144,9 @@ async fn facts_of(world: &World, system: &str) -> Result<Facts> {
         facts.cloudron = Some(cloudron_facts(&users, &groups));
     } else {
         let session = world.host(system).await?;
-        facts.compute.push(gather_host(session.host(), &session).await?);
+        facts
+            .compute
+            .push(gather_host(session.host(), &session).await?);
     }
     Ok(facts)
 }
@@ -170,7 +173,9 @@ async fn cloudron_user(world: &World, username: &str) -> Result<bool> {
 
 fn protected(journal: &Journal, fqdn: &str, want: bool, reached: bool) -> Result<Verdict> {
     if !reached {
-        return Ok(Verdict::NotApplied("it stopped before the change was made".into()));
+        return Ok(Verdict::NotApplied(
+            "it stopped before the change was made".into(),
+        ));
     }
     let now = journal.is_protected(fqdn)?;
     Ok(if now == want {
@@ -264,7 +269,9 @@ async fn judge_op(op: &Operation, journal: &Journal, world: &World) -> Result<Ve
             let key_there = text.lines().any(|l| l.contains(&t.host));
             match (reached, key_there) {
                 (false, _) => Verdict::NotApplied("it stopped before the file was written".into()),
-                (true, true) => Verdict::Done(format!("{} has a line for {}", t.known_hosts, t.host)),
+                (true, true) => {
+                    Verdict::Done(format!("{} has a line for {}", t.known_hosts, t.host))
+                }
                 (true, false) => {
                     Verdict::NotApplied(format!("{} has no line for {}", t.known_hosts, t.host))
                 }

@@ -12,9 +12,9 @@ use super::*;
 use crate::config::{CloudronConfig, Config, Origin, Secret};
 use crate::core::accounts::{Change, CloudronChange};
 use crate::journal::{
-    AccountsPlan, Actor, AppBackupPlan, AppRef, AppRestorePlan, AppUninstallPlan,
-    BackupInitPlan, BackupPrunePlan, BackupRunPlan, HostTrustPlan, KeepPolicy, OpId, OpKind,
-    ProcessId, RunId, TargetResult, UndoPlan, UnreadablePlan,
+    AccountsPlan, Actor, AppBackupPlan, AppRef, AppRestorePlan, AppUninstallPlan, BackupInitPlan,
+    BackupPrunePlan, BackupRunPlan, HostTrustPlan, KeepPolicy, OpId, OpKind, ProcessId, RunId,
+    TargetResult, UndoPlan, UnreadablePlan,
 };
 
 struct Lab {
@@ -119,9 +119,13 @@ async fn every_kind_without_a_compute_host_is_judged_from_what_the_world_shows()
         .app_lifecycle(&wiki.id, crate::cloudron::Lifecycle::Backup)
         .await
         .expect("backup");
-    c.wait_task(&task, &crate::core::progress::NoProgress, Duration::from_secs(20))
-        .await
-        .expect("backup task");
+    c.wait_task(
+        &task,
+        &crate::core::progress::NoProgress,
+        Duration::from_secs(20),
+    )
+    .await
+    .expect("backup task");
     lab.journal.protect(&wiki.fqdn, None).expect("protect");
     let users = c.list_users().await.expect("users");
     let someone = users
@@ -141,7 +145,12 @@ async fn every_kind_without_a_compute_host_is_judged_from_what_the_world_shows()
         (OpPlan::AppStart(wiki_ref.clone()), true, None, "done"),
         (OpPlan::AppStop(wiki_ref.clone()), true, None, "not applied"),
         (OpPlan::AppRestart(wiki_ref.clone()), true, None, "unknown"),
-        (OpPlan::AppStop(wiki_ref.clone()), false, None, "not applied"),
+        (
+            OpPlan::AppStop(wiki_ref.clone()),
+            false,
+            None,
+            "not applied",
+        ),
         (
             OpPlan::AppBackup(AppBackupPlan {
                 app_id: wiki.id.clone(),
@@ -154,8 +163,18 @@ async fn every_kind_without_a_compute_host_is_judged_from_what_the_world_shows()
             "done",
         ),
         (OpPlan::AppUninstall(uninstall(&gone)), true, None, "done"),
-        (OpPlan::AppUninstall(uninstall(&wiki_ref)), true, None, "not applied"),
-        (OpPlan::AppUninstall(uninstall(&gone)), false, None, "not applied"),
+        (
+            OpPlan::AppUninstall(uninstall(&wiki_ref)),
+            true,
+            None,
+            "not applied",
+        ),
+        (
+            OpPlan::AppUninstall(uninstall(&gone)),
+            false,
+            None,
+            "not applied",
+        ),
         (
             OpPlan::AppRestore(AppRestorePlan {
                 app_id: wiki.id.clone(),
@@ -170,7 +189,12 @@ async fn every_kind_without_a_compute_host_is_judged_from_what_the_world_shows()
             "done",
         ),
         (OpPlan::AppProtect(wiki_ref.clone()), true, None, "done"),
-        (OpPlan::AppUnprotect(wiki_ref.clone()), true, None, "not applied"),
+        (
+            OpPlan::AppUnprotect(wiki_ref.clone()),
+            true,
+            None,
+            "not applied",
+        ),
         (
             OpPlan::UserSync(AccountsPlan {
                 system: "cloudron".into(),
@@ -328,17 +352,27 @@ async fn a_verdict_is_written_once_and_a_busy_target_is_left_for_later() {
         fqdn: "wiki.example.org".into(),
     });
     let id = j
-        .begin(crate::journal::NewOp::new(plan, "wiki.example.org", &RunId("r".into())))
+        .begin(crate::journal::NewOp::new(
+            plan,
+            "wiki.example.org",
+            &RunId("r".into()),
+        ))
         .expect("begin");
     j.set_running(id).expect("running");
-    j.finish(id, Status::Interrupted, Some("killed")).expect("interrupted");
+    j.finish(id, Status::Interrupted, Some("killed"))
+        .expect("interrupted");
     let out = Output::plain(false);
     let settled = settle_all(j, &lab.world, &out).await.expect("settle");
     assert_eq!(settled.len(), 1);
     assert_eq!(settled[0].status, Status::NotApplied);
     assert_eq!(j.get(id).unwrap().unwrap().status, Status::NotApplied);
     // Settled rows are not judged again.
-    assert!(settle_all(j, &lab.world, &out).await.expect("again").is_empty());
+    assert!(
+        settle_all(j, &lab.world, &out)
+            .await
+            .expect("again")
+            .is_empty()
+    );
     // Later: the row stays interrupted, with one note however often it is looked at.
     let later = op(
         OpPlan::AppStop(AppRef {
@@ -348,7 +382,13 @@ async fn a_verdict_is_written_once_and_a_busy_target_is_left_for_later() {
         true,
     );
     for _ in 0..2 {
-        write(j, &out, &later_row(j, &later), Verdict::Later("busy".into())).expect("write");
+        write(
+            j,
+            &out,
+            &later_row(j, &later),
+            Verdict::Later("busy".into()),
+        )
+        .expect("write");
     }
     let row = j.list(&Default::default()).unwrap()[0].clone();
     assert_eq!(row.status, Status::Interrupted);
@@ -372,9 +412,14 @@ fn later_row(j: &Journal, o: &Operation) -> Operation {
         return existing;
     }
     let id = j
-        .begin(crate::journal::NewOp::new(o.plan.clone(), "x", &RunId("r".into())))
+        .begin(crate::journal::NewOp::new(
+            o.plan.clone(),
+            "x",
+            &RunId("r".into()),
+        ))
         .expect("begin");
     j.set_running(id).expect("running");
-    j.finish(id, Status::Interrupted, Some("killed")).expect("interrupted");
+    j.finish(id, Status::Interrupted, Some("killed"))
+        .expect("interrupted");
     j.get(id).unwrap().unwrap()
 }

@@ -18,8 +18,11 @@ use crate::journal::{
 
 /// Read the user, groups and app access again from the server (the restore point itself).
 pub async fn capture(client: &Client, user_id: &str) -> Result<CloudronUserPoint, CloudronError> {
-    let (user, groups, apps) =
-        tokio::try_join!(client.get_user(user_id), client.list_groups(), client.list_apps())?;
+    let (user, groups, apps) = tokio::try_join!(
+        client.get_user(user_id),
+        client.list_groups(),
+        client.list_apps()
+    )?;
     let group_names = groups
         .iter()
         .filter(|g| user.group_ids.contains(&g.id))

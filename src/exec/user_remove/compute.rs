@@ -31,7 +31,7 @@ pub struct RemoveHostAccount {
 }
 
 impl RemoveHostAccount {
-    fn host(&self) -> &str {
+    fn host_name(&self) -> &str {
         &self.session.host().name
     }
 }
@@ -40,13 +40,13 @@ impl RemoveHostAccount {
 impl Action for RemoveHostAccount {
     fn plan(&self) -> OpPlan {
         OpPlan::UserRemove(UserRemovePlan::Compute {
-            host: self.host().to_string(),
+            host: self.host_name().to_string(),
             username: self.username.clone(),
         })
     }
 
     fn target(&self) -> String {
-        format!("user:{}@{}", self.username, self.host())
+        format!("user:{}@{}", self.username, self.host_name())
     }
 
     fn tier(&self) -> Tier {
@@ -63,7 +63,7 @@ impl Action for RemoveHostAccount {
     }
 
     async fn apply(&self, op: &OpCtx<'_>, _rp: Option<&RestorePoint>) -> Result<Applied, Failure> {
-        let (name, host) = (&self.username, self.host());
+        let (name, host) = (&self.username, self.host_name());
         let cmd = userdel(name).map_err(|e| Failure::NotApplied(Error::usage(e.to_string())))?;
         let out = self
             .session

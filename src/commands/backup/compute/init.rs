@@ -10,8 +10,8 @@ use super::{MAX_HOSTS_AT_ONCE, backup_config, connect, outcome, select_hosts};
 use crate::Ctx;
 use crate::compute::restic::{InitOutcome, Repo, Restic};
 use crate::config::{ComputeBackup, ComputeHost};
-use crate::exec::World;
 use crate::error::{Error, Result};
+use crate::exec::World;
 
 /// One host's part of a `backup init`.
 #[derive(Debug, Serialize)]
@@ -42,12 +42,7 @@ impl InitReport {
     }
 }
 
-async fn init_one(
-    world: &World,
-    b: &ComputeBackup,
-    h: &ComputeHost,
-    dry_run: bool,
-) -> HostInit {
+async fn init_one(world: &World, b: &ComputeBackup, h: &ComputeHost, dry_run: bool) -> HostInit {
     let got: Result<&'static str> = async {
         let session = connect(world, h).await?;
         let restic = Restic::new(&session, Repo::from_config(b));
@@ -89,10 +84,15 @@ pub async fn init_hosts(ctx: &Ctx, host: Option<&str>) -> Result<InitReport> {
     let hosts = select_hosts(cfg, host)?;
     let world = ctx.world()?;
     let dry_run = ctx.check();
-    let hosts = futures::stream::iter(hosts.into_iter().map(|h| init_one(world, b, h, dry_run)).collect::<Vec<_>>())
-        .buffered(MAX_HOSTS_AT_ONCE)
-        .collect()
-        .await;
+    let hosts = futures::stream::iter(
+        hosts
+            .into_iter()
+            .map(|h| init_one(world, b, h, dry_run))
+            .collect::<Vec<_>>(),
+    )
+    .buffered(MAX_HOSTS_AT_ONCE)
+    .collect()
+    .await;
     Ok(InitReport {
         repository: Repo::from_config(b).display(),
         hosts,

@@ -8,8 +8,8 @@ use super::{MAX_HOSTS_AT_ONCE, backup_config, connect, outcome, select_hosts};
 use crate::Ctx;
 use crate::compute::restic::{Repo, Restic, Snapshot, SnapshotFilter};
 use crate::config::{ComputeBackup, ComputeHost};
-use crate::exec::World;
 use crate::error::{Error, Result};
+use crate::exec::World;
 
 /// One host's snapshots for `backup list`.
 #[derive(Debug, Serialize)]
@@ -26,17 +26,18 @@ pub async fn list_hosts(ctx: &Ctx, host: Option<&str>) -> Result<Vec<HostSnapsho
     let b = backup_config(cfg)?;
     let hosts = select_hosts(cfg, host)?;
     let world = ctx.world()?;
-    Ok(futures::stream::iter(hosts.into_iter().map(|h| list_one(world, b, h)).collect::<Vec<_>>())
-        .buffered(MAX_HOSTS_AT_ONCE)
-        .collect()
-        .await)
+    Ok(futures::stream::iter(
+        hosts
+            .into_iter()
+            .map(|h| list_one(world, b, h))
+            .collect::<Vec<_>>(),
+    )
+    .buffered(MAX_HOSTS_AT_ONCE)
+    .collect()
+    .await)
 }
 
-async fn list_one(
-    world: &World,
-    b: &ComputeBackup,
-    h: &ComputeHost,
-) -> HostSnapshots {
+async fn list_one(world: &World, b: &ComputeBackup, h: &ComputeHost) -> HostSnapshots {
     let mut r = HostSnapshots {
         host: h.name.clone(),
         snapshots: Vec::new(),

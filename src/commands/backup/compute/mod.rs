@@ -25,7 +25,6 @@ mod prune;
 mod run;
 mod verify;
 
-
 pub use init::{HostInit, InitReport, init_hosts, render_init};
 pub use list::{HostSnapshots, list, list_hosts};
 pub use prune::{HostPrune, prune, prune_hosts, render_prune};

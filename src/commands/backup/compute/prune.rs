@@ -5,14 +5,12 @@
 use futures::StreamExt;
 use serde::Serialize;
 
-use super::{
-    MAX_HOSTS_AT_ONCE, NIGHTLY_TAGS, backup_config, connect, outcome, select_hosts,
-};
+use super::{MAX_HOSTS_AT_ONCE, NIGHTLY_TAGS, backup_config, connect, outcome, select_hosts};
 use crate::Ctx;
 use crate::compute::restic::{Repo, Restic, SnapshotFilter};
 use crate::config::{ComputeBackup, ComputeHost};
-use crate::exec::World;
 use crate::error::{Error, Result};
+use crate::exec::World;
 
 /// One host's part of a `backup prune`.
 #[derive(Debug, Serialize)]
@@ -34,18 +32,18 @@ pub async fn prune_hosts(ctx: &Ctx, host: Option<&str>) -> Result<Vec<HostPrune>
     let hosts = select_hosts(cfg, host)?;
     let world = ctx.world()?;
     let dry_run = ctx.check();
-    Ok(futures::stream::iter(hosts.into_iter().map(|h| prune_one(world, b, h, dry_run)).collect::<Vec<_>>())
-        .buffered(MAX_HOSTS_AT_ONCE)
-        .collect()
-        .await)
+    Ok(futures::stream::iter(
+        hosts
+            .into_iter()
+            .map(|h| prune_one(world, b, h, dry_run))
+            .collect::<Vec<_>>(),
+    )
+    .buffered(MAX_HOSTS_AT_ONCE)
+    .collect()
+    .await)
 }
 
-async fn prune_one(
-    world: &World,
-    b: &ComputeBackup,
-    h: &ComputeHost,
-    dry_run: bool,
-) -> HostPrune {
+async fn prune_one(world: &World, b: &ComputeBackup, h: &ComputeHost, dry_run: bool) -> HostPrune {
     let mut r = HostPrune {
         host: h.name.clone(),
         dry_run,

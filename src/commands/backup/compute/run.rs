@@ -13,9 +13,9 @@ use super::{
 use crate::Ctx;
 use crate::compute::restic::{Repo, Restic, ResticError};
 use crate::config::{ComputeBackup, ComputeHost};
-use crate::exec::World;
 use crate::core::progress::Progress;
 use crate::error::{Error, Result};
+use crate::exec::World;
 
 /// One host's part of a `backup run`.
 #[derive(Debug, Serialize)]

@@ -7,14 +7,13 @@ use futures::StreamExt;
 use serde::Serialize;
 
 use super::{
-    Failure, MAX_HOSTS_AT_ONCE, NIGHTLY_TAGS, backup_config, connect, outcome,
-    select_hosts,
+    Failure, MAX_HOSTS_AT_ONCE, NIGHTLY_TAGS, backup_config, connect, outcome, select_hosts,
 };
 use crate::Ctx;
 use crate::compute::restic::{Expect, Repo, Restic, ResticError, SnapshotFilter};
 use crate::config::{ComputeBackup, ComputeHost};
-use crate::exec::World;
 use crate::error::{Error, Result};
+use crate::exec::World;
 
 /// One host's newest nightly snapshot, checked.
 #[derive(Debug, Serialize)]
@@ -41,10 +40,15 @@ pub async fn verify_hosts(
     let b = backup_config(cfg)?;
     let hosts = select_hosts(cfg, host)?;
     let world = ctx.world()?;
-    Ok(futures::stream::iter(hosts.into_iter().map(|h| verify_one(world, b, h, read_data_subset)).collect::<Vec<_>>())
-        .buffered(MAX_HOSTS_AT_ONCE)
-        .collect()
-        .await)
+    Ok(futures::stream::iter(
+        hosts
+            .into_iter()
+            .map(|h| verify_one(world, b, h, read_data_subset))
+            .collect::<Vec<_>>(),
+    )
+    .buffered(MAX_HOSTS_AT_ONCE)
+    .collect()
+    .await)
 }
 
 async fn verify_one(

@@ -7,9 +7,9 @@
 
 use std::collections::BTreeSet;
 
+use super::{Planning, Prune, Want};
 use crate::core::accounts::change::{Change, CloudronChange as C, FromTo};
 use crate::core::accounts::facts::{CloudronFacts, CloudronUser};
-use super::{Planning, Prune, Want};
 use crate::core::person::PersonState;
 
 const TARGET: &str = "cloudron";

@@ -5,9 +5,11 @@
 
 use std::collections::BTreeSet;
 
-use crate::core::accounts::change::{Change, ComputeChange as C};
-use crate::core::accounts::facts::{AuthorizedKeys, ComputeFacts, HostUser, PasswordState, is_nologin_shell};
 use super::{Planning, Prune, Want};
+use crate::core::accounts::change::{Change, ComputeChange as C};
+use crate::core::accounts::facts::{
+    AuthorizedKeys, ComputeFacts, HostUser, PasswordState, is_nologin_shell,
+};
 use crate::core::accounts::render::day;
 use crate::core::person::PersonState;
 
