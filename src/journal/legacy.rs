@@ -101,117 +101,116 @@ pub(super) fn convert(row: &OldRow, rows: &[OldRow]) -> Converted {
     let kind = row.kind.parse::<OpKind>();
     let p = &row.planned;
     type Typed = (OpPlan, Option<RestorePoint>, Option<OpResult>, Option<OpId>);
-    let typed: Result<Typed, String> =
-        match &kind {
-            Err(e) => Err(e.clone()),
-            Ok(kind) => match *kind {
-                OpKind::AppStart | OpKind::AppStop | OpKind::AppRestart => {
-                    let app = AppRef {
-                        app_id: text(p, "app_id"),
-                        fqdn: text(p, "fqdn"),
+    let typed: Result<Typed, String> = match &kind {
+        Err(e) => Err(e.clone()),
+        Ok(kind) => match *kind {
+            OpKind::AppStart | OpKind::AppStop | OpKind::AppRestart => {
+                let app = AppRef {
+                    app_id: text(p, "app_id"),
+                    fqdn: text(p, "fqdn"),
+                };
+                let plan = match kind {
+                    OpKind::AppStart => OpPlan::AppStart(app),
+                    OpKind::AppStop => OpPlan::AppStop(app),
+                    _ => OpPlan::AppRestart(app),
+                };
+                Ok((plan, None, None, None))
+            }
+            OpKind::AppBackup => {
+                let plan = OpPlan::AppBackup(AppBackupPlan {
+                    app_id: text(p, "app_id"),
+                    fqdn: text(p, "backup"),
+                    label: p["label"].as_str().map(str::to_string),
+                    keep_days: p["keep_days"].as_u64().and_then(|d| u32::try_from(d).ok()),
+                });
+                // Schema 1 kept the backup itself in the restore point columns.
+                let result = row.restore_id.as_ref().map(|id| {
+                    OpResult::Task(TaskRecord {
+                        task_id: text(&row.restore_details, "task_id"),
+                        app_id: Some(text(p, "app_id")),
+                        backup_id: Some(id.clone()),
+                        end: Some("success".into()),
+                    })
+                });
+                Ok((plan, None, result, None))
+            }
+            OpKind::AppUninstall => uninstall_plan(p)
+                .map(|u| (OpPlan::AppUninstall(u), app_backup_point(row), None, None)),
+            OpKind::AppRestore => from_value::<AppRestorePlan>(p.clone())
+                .map(|r| (OpPlan::AppRestore(r), app_backup_point(row), None, None)),
+            OpKind::UserAdd | OpKind::UserLock | OpKind::UserUnlock | OpKind::UserSync => {
+                let (subject, system) = split_subject(&row.target);
+                let changes = match p {
+                    Value::Array(_) => p.clone(),
+                    _ => p["changes"].clone(),
+                };
+                from_value(changes).map(|changes| {
+                    let plan = AccountsPlan {
+                        system,
+                        subject,
+                        changes,
                     };
                     let plan = match kind {
-                        OpKind::AppStart => OpPlan::AppStart(app),
-                        OpKind::AppStop => OpPlan::AppStop(app),
-                        _ => OpPlan::AppRestart(app),
+                        OpKind::UserAdd => OpPlan::UserAdd(plan),
+                        OpKind::UserLock => OpPlan::UserLock(plan),
+                        OpKind::UserUnlock => OpPlan::UserUnlock(plan),
+                        _ => OpPlan::UserSync(plan),
                     };
-                    Ok((plan, None, None, None))
-                }
-                OpKind::AppBackup => {
-                    let plan = OpPlan::AppBackup(AppBackupPlan {
-                        app_id: text(p, "app_id"),
-                        fqdn: text(p, "backup"),
-                        label: p["label"].as_str().map(str::to_string),
-                        keep_days: p["keep_days"].as_u64().and_then(|d| u32::try_from(d).ok()),
-                    });
-                    // Schema 1 kept the backup itself in the restore point columns.
-                    let result = row.restore_id.as_ref().map(|id| {
-                        OpResult::Task(TaskRecord {
-                            task_id: text(&row.restore_details, "task_id"),
-                            app_id: Some(text(p, "app_id")),
-                            backup_id: Some(id.clone()),
-                            end: Some("success".into()),
-                        })
-                    });
-                    Ok((plan, None, result, None))
-                }
-                OpKind::AppUninstall => uninstall_plan(p)
-                    .map(|u| (OpPlan::AppUninstall(u), app_backup_point(row), None, None)),
-                OpKind::AppRestore => from_value::<AppRestorePlan>(p.clone())
-                    .map(|r| (OpPlan::AppRestore(r), app_backup_point(row), None, None)),
-                OpKind::UserAdd | OpKind::UserLock | OpKind::UserUnlock | OpKind::UserSync => {
-                    let (subject, system) = split_subject(&row.target);
-                    let changes = match p {
-                        Value::Array(_) => p.clone(),
-                        _ => p["changes"].clone(),
-                    };
-                    from_value(changes).map(|changes| {
-                        let plan = AccountsPlan {
-                            system,
-                            subject,
-                            changes,
-                        };
-                        let plan = match kind {
-                            OpKind::UserAdd => OpPlan::UserAdd(plan),
-                            OpKind::UserLock => OpPlan::UserLock(plan),
-                            OpKind::UserUnlock => OpPlan::UserUnlock(plan),
-                            _ => OpPlan::UserSync(plan),
-                        };
-                        (plan, None, None, None)
-                    })
-                }
-                OpKind::UserRemove => {
-                    let plan = match p["side"].as_str() {
-                        Some("compute") => Ok(UserRemovePlan::Compute {
-                            host: text(p, "host"),
-                            username: text(p, "username"),
-                        }),
-                        Some("cloudron") => Ok(UserRemovePlan::Cloudron {
-                            username: text(p, "username"),
-                            user_id: text(p, "user_id"),
-                        }),
-                        other => Err(format!("a user.remove on side {other:?}")),
-                    };
-                    plan.map(|u| (OpPlan::UserRemove(u), other_restore_point(row), None, None))
-                }
-                OpKind::BackupRun => Ok((
-                    OpPlan::BackupRun(BackupRunPlan {
-                        cloudron: p["cloudron"].as_bool().unwrap_or(false),
+                    (plan, None, None, None)
+                })
+            }
+            OpKind::UserRemove => {
+                let plan = match p["side"].as_str() {
+                    Some("compute") => Ok(UserRemovePlan::Compute {
+                        host: text(p, "host"),
+                        username: text(p, "username"),
+                    }),
+                    Some("cloudron") => Ok(UserRemovePlan::Cloudron {
+                        username: text(p, "username"),
+                        user_id: text(p, "user_id"),
+                    }),
+                    other => Err(format!("a user.remove on side {other:?}")),
+                };
+                plan.map(|u| (OpPlan::UserRemove(u), other_restore_point(row), None, None))
+            }
+            OpKind::BackupRun => Ok((
+                OpPlan::BackupRun(BackupRunPlan {
+                    cloudron: p["cloudron"].as_bool().unwrap_or(false),
+                    hosts: hosts_of(&row.target),
+                }),
+                None,
+                None,
+                None,
+            )),
+            OpKind::BackupInit => Ok((
+                OpPlan::BackupInit(BackupInitPlan {
+                    hosts: hosts_of(&row.target),
+                }),
+                None,
+                None,
+                None,
+            )),
+            OpKind::BackupPrune => from_value::<KeepPolicy>(p["keep"].clone()).map(|keep| {
+                (
+                    OpPlan::BackupPrune(BackupPrunePlan {
                         hosts: hosts_of(&row.target),
+                        keep,
                     }),
                     None,
                     None,
                     None,
-                )),
-                OpKind::BackupInit => Ok((
-                    OpPlan::BackupInit(BackupInitPlan {
-                        hosts: hosts_of(&row.target),
-                    }),
-                    None,
-                    None,
-                    None,
-                )),
-                OpKind::BackupPrune => from_value::<KeepPolicy>(p["keep"].clone()).map(|keep| {
-                    (
-                        OpPlan::BackupPrune(BackupPrunePlan {
-                            hosts: hosts_of(&row.target),
-                            keep,
-                        }),
-                        None,
-                        None,
-                        None,
-                    )
-                }),
-                OpKind::Undo => undo_plan(row, rows).map(|(plan, undoes)| {
-                    let rp = app_backup_point(row).or_else(|| other_restore_point(row));
-                    (OpPlan::Undo(plan), rp, None, Some(undoes))
-                }),
-                // Schema 1 never journaled these.
-                OpKind::AppProtect | OpKind::AppUnprotect | OpKind::HostTrust => {
-                    Err(format!("schema 1 did not journal {kind}"))
-                }
-            },
-        };
+                )
+            }),
+            OpKind::Undo => undo_plan(row, rows).map(|(plan, undoes)| {
+                let rp = app_backup_point(row).or_else(|| other_restore_point(row));
+                (OpPlan::Undo(plan), rp, None, Some(undoes))
+            }),
+            // Schema 1 never journaled these.
+            OpKind::AppProtect | OpKind::AppUnprotect | OpKind::HostTrust => {
+                Err(format!("schema 1 did not journal {kind}"))
+            }
+        },
+    };
     match typed {
         Ok((plan, restore, result, undoes)) => Converted {
             plan,
