@@ -137,6 +137,7 @@ impl Ctx {
         } else {
             let lock = self.run_lock()?;
             let journal = self.journal()?;
+            self.interrupt.handled_by_run();
             let settled = settle_all(&journal, self.world()?, &self.out).await?;
             (Some(lock), Some(journal), settled)
         };

@@ -22,6 +22,9 @@ pub const GRACE: Duration = Duration::from_secs(5);
 pub struct Interrupt {
     flag: Arc<AtomicBool>,
     signal: Arc<AtomicUsize>,
+    /// A journalled run has begun: it stops gracefully by itself. Until then (reading,
+    /// gathering, `--check`), the first signal ends the command at once.
+    handled: Arc<AtomicBool>,
 }
 
 impl Interrupt {
@@ -73,6 +76,19 @@ impl Interrupt {
     /// future directly).
     pub async fn wait(&self) {
         while !self.is_set() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// A run that journals has begun: from now on a signal is handled by the run (it stops
+    /// starting steps and journals what it knows) rather than ending the command at once.
+    pub fn handled_by_run(&self) {
+        self.handled.store(true, Ordering::SeqCst);
+    }
+
+    /// Resolves once a signal has come while no run handles it: the command is to stop now.
+    pub async fn unhandled(&self) {
+        while !(self.is_set() && !self.handled.load(Ordering::SeqCst)) {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }

@@ -31,6 +31,7 @@ use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
 
 /// Run a parsed command line on the one runtime of the process.
+/// Run a parsed command line on the one runtime of the process.
 pub async fn run(cli: Cli, interrupt: Interrupt) -> Result<()> {
     let ctx = Ctx::new(cli.global.settings(), interrupt);
     let result = commands::dispatch(&ctx, cli.command).await;
@@ -57,6 +58,18 @@ pub fn main_entry() -> ExitCode {
             )));
         }
     };
+    // A signal that comes before a journalled run has begun (reading, gathering facts,
+    // `--check`, the lab) ends the command at once: nothing was being changed. A task of its
+    // own, so a handler blocked on a child process cannot delay it.
+    let watch = interrupt.clone();
+    rt.spawn(async move {
+        watch.unhandled().await;
+        output::stderr_line(format_args!(
+            "{}: stopped before anything was changed",
+            watch.signal_name()
+        ));
+        std::process::exit(i32::from(error::exit::INTERRUPTED));
+    });
     match rt.block_on(run(cli, interrupt)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,

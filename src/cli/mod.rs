@@ -58,7 +58,8 @@ Examples:
   matelot completions bash > /etc/bash_completion.d/matelot
 
 Exit codes: 0 done, 1 failed, 2 usage or configuration error, 3 refused or declined (nothing
-changed), 4 partly applied (see the journal), 75 another matelot run holds the lock.";
+changed), 4 partly applied (see the journal), 75 another matelot run holds the lock, 130
+interrupted by a signal (the journal says what is known).";
 
 /// The whole command line.
 #[derive(Debug, Parser)]

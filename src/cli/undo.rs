@@ -12,8 +12,11 @@ pub const UNDO_EXAMPLES: &str = "Examples:
 
 An uninstall is undone by installing the app again at the same place from the preserved backup;
 a restore by restoring the backup taken just before it (after a new backup of the data there now).
-Only a `done` operation that was not undone already can be undone. Exit codes: 0 done, 1 failed,
-2 no such operation, 3 refused or declined (nothing changed), 75 another run holds the lock.";
+Only an operation that changed something (done, partial, or failed after changing things) and
+was not undone already can be undone; an undo that was interrupted and never took effect does not
+count. Exit codes: 0 done, 1 failed, 2 no such operation, 3 refused or declined (nothing
+changed), 4 partly undone, 75 another run holds the lock (or is undoing it right now), 130
+interrupted by a signal.";
 
 /// `undo`.
 #[derive(Debug, Clone, Args)]

@@ -2,9 +2,11 @@
 //! timeouts, and the retry rule.
 //!
 //! The retry rule is decided here and nowhere else: a GET (reading, and task polling) is
-//! retried with backoff on transient failures (transport errors, timeouts, 429, 502/503/504);
-//! any other method is sent exactly once, whatever happens, because a POST that starts a
-//! backup, a restore or an uninstall must never run twice behind the operator's back.
+//! retried with backoff on transient failures (transport errors, timeouts, 429, 500, 502, 503,
+//! 504); any other method is sent exactly once, whatever happens, because a POST that starts a
+//! backup, a restore or an uninstall must never run twice behind the operator's back. The
+//! first 401 or 403 of a run stops every further request to this Cloudron (shared by every
+//! clone of the client): a run that lost its credentials does not go on sending.
 //! The token is a [`SecretString`]: it is exposed only to build the `Authorization` header and
 //! never appears in `Debug`, in traces or in error messages. Route methods live in the sibling
 //! files (`apps.rs`, `backups.rs`, `users.rs`, `system.rs`).

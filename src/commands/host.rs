@@ -349,6 +349,7 @@ async fn trust(ctx: &Ctx, name: &str, fingerprint: Option<&str>) -> Result<()> {
     let action = Deferred::new(
         OpPlan::HostTrust(HostTrustPlan {
             host: host.name.clone(),
+            address: host.host.clone(),
             fingerprint: fp.clone(),
             known_hosts: kh.display().to_string(),
         }),

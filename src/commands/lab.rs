@@ -185,6 +185,8 @@ fn lab_tour(ctx: &Ctx, args: TourArgs) -> Result<()> {
 
 /// Run the emulator until SIGINT/SIGTERM.
 async fn serve(ctx: &Ctx, args: ServeArgs) -> Result<()> {
+    // The emulator stops itself cleanly on SIGINT/SIGTERM (below).
+    ctx.interrupt.handled_by_run();
     {
         // Without --dir or --state the CA still needs a file: a temporary directory, removed
         // when the server stops.

@@ -50,15 +50,12 @@ pub fn load_identity(name: &str, path: &Path, may_prompt: bool) -> Result<Privat
 }
 
 fn ask_passphrase(path: &Path) -> Result<SecretString, SshError> {
-    dialoguer::Password::new()
-        .with_prompt(format!("Passphrase for {}", path.display()))
-        .allow_empty_password(true)
-        .interact()
-        .map(SecretString::from)
-        .map_err(|e| SshError::Identity {
+    crate::output::prompt::passphrase(&format!("Passphrase for {}", path.display())).map_err(
+        |reason| SshError::Identity {
             path: path.to_path_buf(),
-            reason: format!("reading the passphrase: {e}"),
-        })
+            reason: format!("reading the passphrase: {reason}"),
+        },
+    )
 }
 
 /// Authenticate `user` on an open connection with the identity file or the agent's keys.

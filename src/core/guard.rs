@@ -1,6 +1,6 @@
 //! The guard's policy, as a pure function: given how dangerous a change is, what the operator
 //! passed (`--yes`, `--confirm NAME`), whether a prompt is possible and whether the target is
-//! protected, decide whether to go ahead, ask, or refuse. The executor (`exec::guard`) carries the
+//! protected, decide whether to go ahead, ask, or refuse. The executor (`exec::run`) carries the
 //! decision out; keeping the rules here makes every case a table row in a unit test.
 
 use serde::{Deserialize, Serialize};

@@ -248,7 +248,11 @@ pub struct BackupPrunePlan {
 /// `host trust`: a host key added to matelot's known_hosts file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HostTrustPlan {
+    /// The host's name in the configuration.
     pub host: String,
+    /// The address the known_hosts line names (`calcul.example.org`, `[10.0.0.5]:2222`).
+    #[serde(default)]
+    pub address: String,
     /// `SHA256:...`
     pub fingerprint: String,
     /// The known_hosts file written.
@@ -286,7 +290,7 @@ pub enum UndoAction {
 }
 
 /// A plan stored by an older matelot in a shape this one cannot read. Kept verbatim; settle
-/// leaves such a row as it is and undo refuses it, saying so.
+/// marks such a row unknown (check by hand) and undo refuses it, saying so.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UnreadablePlan {
     pub kind: OpKind,

@@ -5,7 +5,8 @@
 //! (end of input) and Ctrl-C (SIGINT) are declines, told apart so the caller can say which.
 //! The severe prompt wants the exact name typed; a wrong name is asked again (three tries),
 //! an empty line cancels. Prompts go to stderr; answers are read from stdin, which must be a
-//! terminal (the caller decides whether prompting is allowed at all).
+//! terminal (the caller decides whether prompting is allowed at all). The one secret ever asked
+//! for (an SSH key's passphrase) is read here too, without echo.
 
 use std::collections::VecDeque;
 use std::io::Write;
@@ -44,6 +45,17 @@ pub trait Prompter: Send + Sync {
     fn yes_no(&self, question: &str) -> Result<Reply, String>;
     /// Ask the operator to type `name` exactly.
     fn exact_name(&self, name: &str) -> Result<Reply, String>;
+}
+
+/// Read a secret from the terminal without echoing it (an SSH key's passphrase). Only the
+/// identity loader asks for one, and only when prompting is allowed.
+pub fn passphrase(prompt: &str) -> Result<secrecy::SecretString, String> {
+    dialoguer::Password::new()
+        .with_prompt(prompt)
+        .allow_empty_password(true)
+        .interact()
+        .map(secrecy::SecretString::from)
+        .map_err(|e| e.to_string())
 }
 
 /// How many times a wrong name is asked again before it counts as a decline.

@@ -148,7 +148,7 @@ fn stop_without_a_terminal_needs_yes() {
 #[test]
 fn stop_asks_on_a_terminal_and_no_changes_nothing() {
     let lab = Lab::start();
-    let (code, screen) = crate::support::on_a_terminal(lab.test(), "app stop git", "n");
+    let (code, screen) = crate::support::on_a_terminal(lab.test(), "app stop git", "n\n");
     assert_eq!(code, Some(3), "{screen}");
     assert!(
         screen.contains("Stop git.example.org (Gitea)? Its users lose access"),
@@ -157,7 +157,12 @@ fn stop_asks_on_a_terminal_and_no_changes_nothing() {
     assert!(screen.contains("declined; nothing was changed"), "{screen}");
     assert_eq!(lab.writes(), vec![]);
 
-    let (code, screen) = crate::support::on_a_terminal(lab.test(), "app stop git", "y");
+    // An answer is a whole line: `yes please` is not yes.
+    let (code, screen) = crate::support::on_a_terminal(lab.test(), "app stop git", "yes please\n");
+    assert_eq!(code, Some(3), "{screen}");
+    assert_eq!(lab.writes(), vec![]);
+
+    let (code, screen) = crate::support::on_a_terminal(lab.test(), "app stop git", "y\n");
     assert_eq!(code, Some(0), "{screen}");
     assert!(
         screen.contains("git.example.org (Gitea): Stopped"),

@@ -345,7 +345,7 @@ fn a_lost_uninstall_task_is_settled_by_the_next_run_then_undone() {
     // The next run settles the row (the app is gone: done) and can then undo it.
     g.run(&["undo", "1", "--yes"])
         .success()
-        .stderr_has("the uninstall did happen")
+        .stderr_has("the uninstall happened")
         .stdout_has("installed again");
     let op = g.op(1);
     assert_eq!(op["status"], "done", "{op}");

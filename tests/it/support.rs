@@ -252,7 +252,19 @@ pub fn on_a_terminal(t: Test, args: &str, input: &str) -> (Option<i32>, String) 
         .expect("stdin")
         .write_all(input.as_bytes())
         .expect("type");
+    // A prompt that waits for more than was typed must fail the test, not hang it.
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if rx.recv_timeout(std::time::Duration::from_secs(60)).is_err() {
+            // SAFETY: killing the `script` process this test spawned (its pty child ends with it).
+            unsafe { libc::kill(-(pid as i32), libc::SIGKILL) };
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
+    });
     let out = child.wait_with_output().expect("wait");
+    let _ = tx.send(());
+    let _ = watchdog.join();
     (
         out.status.code(),
         String::from_utf8_lossy(&out.stdout).into_owned(),

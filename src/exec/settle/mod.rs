@@ -266,7 +266,14 @@ async fn judge_op(op: &Operation, journal: &Journal, world: &World) -> Result<Ve
         }
         OpPlan::HostTrust(t) => {
             let text = std::fs::read_to_string(&t.known_hosts).unwrap_or_default();
-            let key_there = text.lines().any(|l| l.contains(&t.host));
+            let name = if t.address.is_empty() {
+                &t.host
+            } else {
+                &t.address
+            };
+            let key_there = text
+                .lines()
+                .any(|l| !l.trim_start().starts_with('#') && l.contains(name.as_str()));
             match (reached, key_there) {
                 (false, _) => Verdict::NotApplied("it stopped before the file was written".into()),
                 (true, true) => {

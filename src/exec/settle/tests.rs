@@ -278,7 +278,8 @@ async fn every_kind_without_a_compute_host_is_judged_from_what_the_world_shows()
         ),
         (
             OpPlan::HostTrust(HostTrustPlan {
-                host: "127.0.0.2".into(),
+                host: "calcul".into(),
+                address: "127.0.0.2".into(),
                 fingerprint: "SHA256:x".into(),
                 known_hosts: known_hosts.display().to_string(),
             }),
