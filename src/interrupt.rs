@@ -88,7 +88,7 @@ impl Interrupt {
 
     /// Resolves once a signal has come while no run handles it: the command is to stop now.
     pub async fn unhandled(&self) {
-        while !(self.is_set() && !self.handled.load(Ordering::SeqCst)) {
+        while !self.is_set() || self.handled.load(Ordering::SeqCst) {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
