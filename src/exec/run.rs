@@ -407,6 +407,11 @@ impl Run {
             () = self.interrupt.grace_over() => None,
         };
         ex.result = op.last();
+        // A signal that came while the step ran, which ended by itself within the grace: its
+        // outcome is journalled as it is, and the run still ends as interrupted (130).
+        if applied.is_some() && self.interrupt.is_set() {
+            ex.signalled = true;
+        }
         match applied {
             None => {
                 let msg = format!(
