@@ -11,39 +11,39 @@ use serde_json::Value;
 use crate::lab_client::Lab;
 use crate::support::Run;
 
-mod user;
+pub(crate) mod user;
 
-const MATOMO: &str = "analytics.example.org";
+pub(crate) const MATOMO: &str = "analytics.example.org";
 
 /// A lab and one state directory shared by every run of a test (journal, lock).
-struct G {
-    lab: Lab,
+pub(crate) struct G {
+    pub(crate) lab: Lab,
     _state: tempfile::TempDir,
-    state: PathBuf,
+    pub(crate) state: PathBuf,
     /// A configuration used instead of the lab's (compute-only tests).
     config: Option<String>,
 }
 
 impl G {
     /// No Cloudron: this configuration (the lab runs but is not named in it).
-    fn plain(config: &str) -> G {
+    pub(crate) fn plain(config: &str) -> G {
         let mut g = G::new();
         g.config = Some(config.to_string());
         g
     }
 
     /// Another configuration sharing `other`'s state directory (journal and lock).
-    fn plain_in(config: &str, other: &G) -> G {
+    pub(crate) fn plain_in(config: &str, other: &G) -> G {
         let mut g = G::plain(config);
         g.state = other.state.clone();
         g
     }
 
-    fn new() -> G {
+    pub(crate) fn new() -> G {
         G::with_lab(Lab::start())
     }
 
-    fn with_lab(mut lab: Lab) -> G {
+    pub(crate) fn with_lab(mut lab: Lab) -> G {
         lab.cloudron_extra.push_str("\ntask_timeout = \"3s\"\n");
         let state = tempfile::Builder::new()
             .prefix("matelot-guard-")
@@ -58,7 +58,7 @@ impl G {
         }
     }
 
-    fn test(&self, args: &[&str]) -> crate::support::Test {
+    pub(crate) fn test(&self, args: &[&str]) -> crate::support::Test {
         let t = match &self.config {
             Some(c) => crate::support::Test::new().config(c),
             None => self.lab.test(),
@@ -68,27 +68,27 @@ impl G {
             .args(args.iter().copied())
     }
 
-    fn run(&self, args: &[&str]) -> Run {
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
         self.test(args).run()
     }
 
-    fn ops(&self) -> Vec<Value> {
+    pub(crate) fn ops(&self) -> Vec<Value> {
         let j = self.run(&["journal", "list", "--json"]).success().json();
         j.as_array().expect("array").clone()
     }
 
-    fn op(&self, id: i64) -> Value {
+    pub(crate) fn op(&self, id: i64) -> Value {
         self.ops()
             .into_iter()
             .find(|o| o["id"] == id)
             .unwrap_or_else(|| panic!("no op {id}"))
     }
 
-    fn id(&self) -> String {
+    pub(crate) fn id(&self) -> String {
         self.lab.app_id(MATOMO)
     }
 
-    fn matomo_there(&self) -> bool {
+    pub(crate) fn matomo_there(&self) -> bool {
         self.lab.state()["apps"]
             .as_array()
             .expect("apps")
@@ -96,7 +96,7 @@ impl G {
             .any(|a| a["fqdn"] == MATOMO)
     }
 
-    fn destructive_posts(&self) -> Vec<String> {
+    pub(crate) fn destructive_posts(&self) -> Vec<String> {
         self.lab
             .writes()
             .into_iter()
@@ -106,7 +106,7 @@ impl G {
     }
 }
 
-fn checksum(lab: &Lab, fqdn: &str) -> String {
+pub(crate) fn checksum(lab: &Lab, fqdn: &str) -> String {
     lab.app(fqdn)["labData"]["checksum"]
         .as_str()
         .expect("checksum")

@@ -17,6 +17,7 @@ mod lab_cloudron;
 mod lab_up;
 mod layout;
 mod lock;
+mod recovery;
 mod restic;
 mod sandbox;
 mod security;

@@ -9,7 +9,7 @@ use super::G;
 use crate::common_sandbox::private;
 use crate::lab_client::Lab;
 
-fn sh(h: &SandboxHost, script: &str, args: &[&str]) -> String {
+pub(crate) fn sh(h: &SandboxHost, script: &str, args: &[&str]) -> String {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -33,12 +33,12 @@ fn sh(h: &SandboxHost, script: &str, args: &[&str]) -> String {
     })
 }
 
-const ACCOUNT: &str = r#"id "$1"; getent passwd "$1"; grep "^$1:" /etc/shadow; grep -E "(^$1:|[:,]$1(,|$))" /etc/group | sort"#;
-const SUMS: &str = r#"cd "$1" && find . -printf '%p %U %G %m %s\n' | sort && find . -type f -exec sha256sum {} + | sort"#;
-const GONE: &str =
+pub(crate) const ACCOUNT: &str = r#"id "$1"; getent passwd "$1"; grep "^$1:" /etc/shadow; grep -E "(^$1:|[:,]$1(,|$))" /etc/group | sort"#;
+pub(crate) const SUMS: &str = r#"cd "$1" && find . -printf '%p %U %G %m %s\n' | sort && find . -type f -exec sha256sum {} + | sort"#;
+pub(crate) const GONE: &str =
     r#"if id "$1" >/dev/null 2>&1 || test -e "/home/$1"; then echo present; else echo gone; fi"#;
 
-fn config(h: &SandboxHost, password_file: &str) -> String {
+pub(crate) fn config(h: &SandboxHost, password_file: &str) -> String {
     format!(
         "[compute.box]\nhost = \"{}\"\nport = {}\nuser = \"root\"\nidentity = \"{}\"\nknown_hosts = \"{}\"\n\n\
          [backup.compute]\nrepository = \"/srv/guard/repo\"\npassword_file = \"{password_file}\"\n",
