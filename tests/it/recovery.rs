@@ -626,7 +626,6 @@ fn a_sync_whose_cloudron_half_fails_is_partial_and_names_the_row_not_done() {
 }
 
 #[test]
-#[ignore = "needs GET retries on 500 (being added)"]
 fn one_http_500_while_polling_the_task_does_not_fail_an_uninstall() {
     let g = G::new();
     // The backup takes the next task id, the uninstall the one after.
